@@ -1,0 +1,411 @@
+/* frames: see frames.h. Every version difference of CPython's frames and code objects lives in
+ * this file, behind the small vocabulary at its top (top frame, frame fields, code header).
+ *
+ * Internal headers are needed for _PyInterpreterFrame (3.11+) and the GIL's state; they are only
+ * read through copies made by a reader, never written. */
+#define Py_BUILD_CORE 1
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_frame.h"
+#endif
+#include "internal/pycore_runtime.h"
+#if PY_VERSION_HEX >= 0x030C0000
+#include "internal/pycore_interp.h"
+#endif
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "frames.h"
+#include "threads.h"
+
+/* A stack deeper than this is walked only this far looking for the program's frame. */
+#define MAX_WALK_DEPTH 4096
+#define MAX_STRING_BYTES 4096
+#define MAX_TABLE_BYTES (1 << 20)
+
+typedef int (*reader_fn)(void *dst, uintptr_t src, size_t len);
+
+static uint8_t call_opcode[256];
+static uintptr_t gil_start, gil_end;
+#if PY_VERSION_HEX < 0x030B0000
+static int pthread_tid_offset = -1;
+#endif
+
+static int read_own(void *dst, uintptr_t src, size_t len)
+{
+    memcpy(dst, (const void *)src, len);
+    return 0;
+}
+
+static int read_pointer(reader_fn read, uintptr_t address, uintptr_t *out)
+{
+    return read(out, address, sizeof *out);
+}
+
+/* ---- version vocabulary --------------------------------------------------------------- */
+
+struct raw_frame {
+    uintptr_t code;
+    uintptr_t previous;
+    intptr_t instruction; /* code units from the start of the bytecode; may be -1 */
+    int skip;             /* not a frame of Python code the program ran (C-stack entry frames) */
+};
+
+struct code_header {
+    uintptr_t filename;
+    uintptr_t name;
+    uintptr_t line_table;
+    uintptr_t bytecode; /* address of the first code unit */
+    intptr_t code_units;
+    intptr_t first_traceable;
+    int first_line;
+};
+
+static int read_top_frame(reader_fn read, uintptr_t thread_state, uintptr_t *frame)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return read_pointer(read, thread_state + offsetof(PyThreadState, current_frame), frame);
+#elif PY_VERSION_HEX >= 0x030B0000
+    uintptr_t cframe;
+    if (read_pointer(read, thread_state + offsetof(PyThreadState, cframe), &cframe) < 0 || !cframe)
+        return -1;
+    return read_pointer(read, cframe + offsetof(_PyCFrame, current_frame), frame);
+#else
+    return read_pointer(read, thread_state + offsetof(PyThreadState, frame), frame);
+#endif
+}
+
+static int read_frame(reader_fn read, uintptr_t address, struct raw_frame *out)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame frame;
+    if (read(&frame, address, offsetof(_PyInterpreterFrame, localsplus)) < 0)
+        return -1;
+    out->previous = (uintptr_t)frame.previous;
+#if PY_VERSION_HEX >= 0x030D0000
+    out->code = (uintptr_t)frame.f_executable;
+    uintptr_t current = (uintptr_t)frame.instr_ptr;
+#else
+    out->code = (uintptr_t)frame.f_code;
+    uintptr_t current = (uintptr_t)frame.prev_instr;
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    out->skip = frame.owner == FRAME_OWNED_BY_CSTACK;
+#else
+    out->skip = 0;
+#endif
+    /* Stored as an address; made relative once the code object's bytecode address is known. */
+    out->instruction = (intptr_t)current;
+#else
+    PyFrameObject frame;
+    if (read(&frame, address, sizeof frame) < 0)
+        return -1;
+    out->previous = (uintptr_t)frame.f_back;
+    out->code = (uintptr_t)frame.f_code;
+    out->skip = 0;
+#if PY_VERSION_HEX >= 0x030A0000
+    out->instruction = frame.f_lasti; /* already in code units */
+#else
+    out->instruction = frame.f_lasti >= 0 ? frame.f_lasti / 2 : -1; /* bytes */
+#endif
+#endif
+    return 0;
+}
+
+static int read_code_header(reader_fn read, uintptr_t address, struct code_header *out)
+{
+    PyCodeObject code;
+#if PY_VERSION_HEX >= 0x030B0000
+    size_t length = offsetof(PyCodeObject, co_code_adaptive);
+#else
+    size_t length = sizeof code;
+#endif
+    if (read(&code, address, length) < 0 || (uintptr_t)Py_TYPE(&code) != (uintptr_t)&PyCode_Type)
+        return -1;
+    out->filename = (uintptr_t)code.co_filename;
+    out->first_line = code.co_firstlineno;
+#if PY_VERSION_HEX >= 0x030B0000
+    out->name = (uintptr_t)code.co_qualname;
+    out->line_table = (uintptr_t)code.co_linetable;
+    out->bytecode = address + offsetof(PyCodeObject, co_code_adaptive);
+    out->code_units = Py_SIZE(&code);
+    out->first_traceable = code._co_firsttraceable;
+#else
+    out->name = (uintptr_t)code.co_name;
+#if PY_VERSION_HEX >= 0x030A0000
+    out->line_table = (uintptr_t)code.co_linetable;
+#else
+    out->line_table = (uintptr_t)code.co_lnotab;
+#endif
+    PyBytesObject bytes;
+    if (read(&bytes, (uintptr_t)code.co_code, offsetof(PyBytesObject, ob_sval)) < 0)
+        return -1;
+    out->bytecode = (uintptr_t)code.co_code + offsetof(PyBytesObject, ob_sval);
+    out->code_units = Py_SIZE(&bytes) / 2;
+    out->first_traceable = 0;
+#endif
+    return 0;
+}
+
+/* Turns the raw instruction of read_frame into an index, and says whether the frame has not yet
+ * started its first traceable instruction (3.11+ "incomplete" frames, which have no line). */
+static int normalize_instruction(struct raw_frame *frame, const struct code_header *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    frame->instruction = ((intptr_t)frame->instruction - (intptr_t)code->bytecode) / 2;
+    return frame->instruction < code->first_traceable;
+#else
+    (void)frame;
+    (void)code;
+    return 0;
+#endif
+}
+
+uintptr_t frames_current_thread_state(void)
+{
+    return (uintptr_t)PyGILState_GetThisThreadState();
+}
+
+static uintptr_t thread_state_next(uintptr_t thread_state, unsigned long *native_id)
+{
+    PyThreadState copy;
+    if (threads_remote_read(&copy, thread_state, sizeof copy) < 0)
+        return 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    *native_id = copy.native_thread_id;
+#else
+    /* 3.9 and 3.10 keep only the pthread_t; the kernel id sits inside glibc's descriptor. */
+    pid_t tid = 0;
+    if (pthread_tid_offset < 0 ||
+        threads_remote_read(&tid, copy.thread_id + (uintptr_t)pthread_tid_offset, sizeof tid) < 0)
+        tid = 0;
+    *native_id = (unsigned long)tid;
+#endif
+    return (uintptr_t)copy.next;
+}
+
+uintptr_t frames_find_thread_state(pid_t tid)
+{
+    PyInterpreterState *interpreter = PyInterpreterState_Main();
+    uintptr_t thread_state = (uintptr_t)PyInterpreterState_ThreadHead(interpreter);
+    for (int guard = 0; thread_state && guard < 100000; guard++) {
+        unsigned long native_id = 0;
+        uintptr_t next = thread_state_next(thread_state, &native_id);
+        if (native_id == (unsigned long)tid)
+            return thread_state;
+        thread_state = next;
+    }
+    return 0;
+}
+
+int frames_init(const uint8_t call_opcodes[256])
+{
+    memcpy(call_opcode, call_opcodes, sizeof call_opcode);
+#if PY_VERSION_HEX >= 0x030C0000
+    struct _gil_runtime_state *gil = PyInterpreterState_Main()->ceval.gil;
+#else
+    struct _gil_runtime_state *gil = &_PyRuntime.ceval.gil;
+#endif
+    gil_start = (uintptr_t)gil;
+    gil_end = gil_start + sizeof *gil;
+#if PY_VERSION_HEX < 0x030B0000
+    pthread_tid_offset = threads_pthread_tid_offset();
+#endif
+    return 0;
+}
+
+int frames_address_in_gil(uintptr_t address)
+{
+    return address >= gil_start && address < gil_end;
+}
+
+/* ---- walking ---------------------------------------------------------------------------- */
+
+static int opcode_calls(reader_fn read, const struct code_header *code, intptr_t instruction)
+{
+    uint8_t opcode;
+    if (instruction < 0 || instruction >= code->code_units ||
+        read(&opcode, code->bytecode + (uintptr_t)instruction * 2, 1) < 0)
+        return 0;
+    return call_opcode[opcode];
+}
+
+static int walk(reader_fn read, uintptr_t thread_state, frames_classify classify, void *context,
+                struct frames_stack *out)
+{
+    out->state = SAMPLE_NO_PYTHON;
+    out->count = 0;
+    out->resolved = 0;
+    uintptr_t address;
+    if (!thread_state || read_top_frame(read, thread_state, &address) < 0)
+        return -1;
+    int innermost = 1;
+    for (int depth = 0; address && depth < MAX_WALK_DEPTH; depth++) {
+        struct raw_frame frame;
+        if (read_frame(read, address, &frame) < 0)
+            return -1;
+        address = frame.previous;
+        struct code_header code;
+        if (frame.skip || !frame.code || read_code_header(read, frame.code, &code) < 0)
+            continue;
+        if (normalize_instruction(&frame, &code))
+            continue;
+        if (frame.instruction < 0)
+            frame.instruction = 0;
+        if (innermost) {
+            out->state = opcode_calls(read, &code, frame.instruction) ? SAMPLE_NATIVE : SAMPLE_PYTHON;
+            innermost = 0;
+        }
+        struct frame_ref ref = {frame.code, code.filename, code.first_line, (int32_t)frame.instruction};
+        enum code_class class = classify(&ref, context);
+        if (class == CODE_LIBRARY)
+            continue;
+        if (out->count == FRAMES_MAX_REFS)
+            break;
+        out->refs[out->count++] = ref;
+        if (class == CODE_PROGRAM) {
+            out->resolved = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *context,
+                     struct frames_stack *out)
+{
+    walk(read_own, thread_state, classify, context, out);
+}
+
+int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
+                       struct frames_stack *out)
+{
+    return walk(threads_remote_read, thread_state, classify, context, out);
+}
+
+/* ---- copying a code object ---------------------------------------------------------------- */
+
+static size_t put_utf8(char *out, uint32_t c)
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xC0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Copies a str into a new UTF-8 string; compact strings (every str made since 3.3 unless an
+ * extension built it the legacy way) keep their characters right after the header. */
+static char *copy_string(uintptr_t address)
+{
+    PyUnicodeObject header;
+    if (threads_remote_read(&header, address, sizeof header) < 0)
+        return NULL;
+    PyASCIIObject *ascii = &header._base._base;
+    if ((uintptr_t)Py_TYPE(ascii) != (uintptr_t)&PyUnicode_Type)
+        return NULL;
+    size_t length = (size_t)ascii->length;
+    if (length > MAX_STRING_BYTES)
+        length = MAX_STRING_BYTES;
+    unsigned kind = ascii->state.kind;
+    if (kind != 1 && kind != 2 && kind != 4)
+        return NULL;
+    uintptr_t data;
+    if (ascii->state.compact)
+        data = address + (ascii->state.ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject));
+    else
+        data = (uintptr_t)header.data.any;
+    uint8_t *raw = malloc(length * kind + 1);
+    char *text = malloc(length * 4 + 1);
+    if (!raw || !text || threads_remote_read(raw, data, length * kind) < 0) {
+        free(raw);
+        free(text);
+        return NULL;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < length; i++) {
+        uint32_t c;
+        if (kind == 1) {
+            c = raw[i];
+        } else if (kind == 2) {
+            uint16_t unit;
+            memcpy(&unit, raw + 2 * i, sizeof unit);
+            c = unit;
+        } else {
+            memcpy(&c, raw + 4 * i, sizeof c);
+        }
+        used += put_utf8(text + used, c);
+    }
+    text[used] = '\0';
+    free(raw);
+    return text;
+}
+
+static uint8_t *copy_bytes(uintptr_t address, size_t *length)
+{
+    PyBytesObject header;
+    if (threads_remote_read(&header, address, offsetof(PyBytesObject, ob_sval)) < 0 ||
+        (uintptr_t)Py_TYPE(&header) != (uintptr_t)&PyBytes_Type)
+        return NULL;
+    size_t size = (size_t)Py_SIZE(&header);
+    if (size > MAX_TABLE_BYTES)
+        return NULL;
+    uint8_t *data = malloc(size + 1);
+    if (!data || threads_remote_read(data, address + offsetof(PyBytesObject, ob_sval), size) < 0) {
+        free(data);
+        return NULL;
+    }
+    *length = size;
+    return data;
+}
+
+int frames_copy_code(uintptr_t address, struct code_copy *out)
+{
+    memset(out, 0, sizeof *out);
+    struct code_header code;
+    if (read_code_header(threads_remote_read, address, &code) < 0)
+        return -1;
+    out->first_line = code.first_line;
+    out->code_units = (size_t)code.code_units;
+#if PY_VERSION_HEX >= 0x030B0000
+    out->format = LINETABLE_LOCATIONS;
+#elif PY_VERSION_HEX >= 0x030A0000
+    out->format = LINETABLE_310;
+#else
+    out->format = LINETABLE_LNOTAB;
+#endif
+    out->filename = copy_string(code.filename);
+    out->name = copy_string(code.name);
+    out->table = copy_bytes(code.line_table, &out->table_len);
+    if (!out->filename || !out->name || !out->table) {
+        frames_free_code_copy(out);
+        return -1;
+    }
+    return 0;
+}
+
+void frames_free_code_copy(struct code_copy *copy)
+{
+    free(copy->filename);
+    free(copy->name);
+    free(copy->table);
+    memset(copy, 0, sizeof *copy);
+}

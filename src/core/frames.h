@@ -1,0 +1,81 @@
+/* frames: reading CPython frames and code objects, 3.9-3.13.
+ *
+ * Owns: where a thread's top frame is, a frame's (code, instruction, is-in-call), which frames
+ * to skip, copying what a code object holds (file, name, line table) and where the GIL lives.
+ * It is the ONLY place with `#if PY_VERSION_HEX`.
+ * Never: reads another thread's frames with plain loads. A thread reads its own frames (from its
+ * signal handler) with plain loads; the helper reads other threads' frames with
+ * process_vm_readv, where a stale pointer gives EFAULT instead of SIGSEGV.
+ * Talks to: sampler (own-thread walk in the signal handler), helper (remote walks, code copies),
+ * codecache (through the classify callback). */
+#ifndef HEATLINE_FRAMES_H
+#define HEATLINE_FRAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "frames_linetable.h"
+
+/* A frame as the helper needs it. (code, filename, first_line) identify the code object: a
+ * freed code object's address can be reused, and a lookup by address alone would then answer
+ * for the wrong function. */
+struct frame_ref {
+    uintptr_t code;
+    uintptr_t filename;
+    int32_t first_line;
+    int32_t instruction; /* index of the current instruction, in 2-byte code units */
+};
+
+enum code_class { CODE_UNKNOWN = 0, CODE_PROGRAM = 1, CODE_LIBRARY = 2 };
+typedef enum code_class (*frames_classify)(const struct frame_ref *ref, void *context);
+
+enum sample_state { SAMPLE_NO_PYTHON = 0, SAMPLE_PYTHON = 1, SAMPLE_NATIVE = 2 };
+
+#define FRAMES_MAX_REFS 24
+
+/* The frames of one sample, innermost first: frames the classifier did not know yet, then (when
+ * `resolved`) the innermost frame of the profiled program. Known library frames are skipped. */
+struct frames_stack {
+    uint8_t state; /* enum sample_state, from the innermost frame */
+    uint8_t count;
+    uint8_t resolved;
+    struct frame_ref refs[FRAMES_MAX_REFS];
+};
+
+/* What the helper copies out of a program's code object when it first sees it. */
+struct code_copy {
+    char *filename;
+    char *name; /* co_qualname on 3.11+, co_name before */
+    int first_line;
+    enum linetable_format format;
+    uint8_t *table;
+    size_t table_len;
+    size_t code_units;
+};
+
+/* Once per start, with the GIL held: `call_opcodes[op]` is 1 for every opcode that calls. */
+int frames_init(const uint8_t call_opcodes[256]);
+
+/* The calling thread's PyThreadState, or 0; async-signal-safe, valid while the GIL is released. */
+uintptr_t frames_current_thread_state(void);
+
+/* The calling thread's own frames, with plain loads: only from that thread (its signal handler). */
+void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *context,
+                     struct frames_stack *out);
+
+/* Another thread's frames, through process_vm_readv. Returns 0, or -1 if a read failed. */
+int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
+                       struct frames_stack *out);
+
+/* The PyThreadState of the main interpreter whose thread has kernel id `tid`, or 0. */
+uintptr_t frames_find_thread_state(pid_t tid);
+
+/* Copies a code object's file, name and line table (process_vm_readv). Returns 0 or -1. */
+int frames_copy_code(uintptr_t code, struct code_copy *out);
+void frames_free_code_copy(struct code_copy *copy);
+
+/* Whether `address` lies inside the interpreter's GIL state (futex waits there are GIL waits). */
+int frames_address_in_gil(uintptr_t address);
+
+#endif

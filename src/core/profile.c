@@ -1,0 +1,404 @@
+/* profile: see profile.h. The names written here are the contract of docs/profile-format.md. */
+#include "profile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonw.h"
+
+#define MAX_SOURCE_BYTES (64 << 20)
+#define NO_SAMPLE_MESSAGE "the program finished before any sample was taken"
+
+/* Memory and GPU columns: not measured by this engine yet, so null (never 0). */
+static const char *const unmeasured_line_fields[] = {
+    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb",
+    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
+};
+
+struct source {
+    char *text;
+    char **lines; /* lines[i] is line i + 1 */
+    size_t count;
+};
+
+static void source_load(struct source *source, const char *path)
+{
+    memset(source, 0, sizeof *source);
+    FILE *file = path[0] == '<' ? NULL : fopen(path, "rb");
+    if (!file)
+        return;
+    size_t capacity = 1 << 16, length = 0;
+    char *text = malloc(capacity);
+    size_t got;
+    while (text && (got = fread(text + length, 1, capacity - length - 1, file)) > 0) {
+        length += got;
+        if (length + 1 == capacity) {
+            char *grown = capacity < MAX_SOURCE_BYTES ? realloc(text, capacity * 2) : NULL;
+            if (!grown)
+                break;
+            text = grown;
+            capacity *= 2;
+        }
+    }
+    fclose(file);
+    if (!text)
+        return;
+    text[length] = '\0';
+    size_t capacity_lines = 1;
+    for (size_t i = 0; i < length; i++)
+        capacity_lines += text[i] == '\n';
+    source->lines = malloc(capacity_lines * sizeof *source->lines);
+    if (!source->lines) {
+        free(text);
+        return;
+    }
+    source->text = text;
+    for (char *cursor = text;;) {
+        source->lines[source->count++] = cursor;
+        char *end = strchr(cursor, '\n');
+        if (!end)
+            break;
+        *end = '\0';
+        if (end > cursor && end[-1] == '\r')
+            end[-1] = '\0';
+        cursor = end + 1;
+    }
+}
+
+static const char *source_line(const struct source *source, int32_t line)
+{
+    if (line < 1 || (size_t)line > source->count)
+        return "";
+    return source->lines[line - 1];
+}
+
+static void source_free(struct source *source)
+{
+    free(source->text);
+    free(source->lines);
+}
+
+/* ---- choosing what to write ---- */
+
+struct file_group {
+    uint32_t file;
+    const char *path;
+    struct counters totals;
+    size_t first_line, line_count;         /* a run in the sorted line array */
+    size_t first_function, function_count; /* a run in the sorted function array */
+};
+
+static const struct linetable *sorting_table;
+
+static int compare_lines(const void *a, const void *b)
+{
+    const struct line_entry *x = *(const struct line_entry *const *)a;
+    const struct line_entry *y = *(const struct line_entry *const *)b;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static int compare_functions(const void *a, const void *b)
+{
+    const struct function_entry *x = *(const struct function_entry *const *)a;
+    const struct function_entry *y = *(const struct function_entry *const *)b;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
+    if (x->first_line != y->first_line)
+        return (x->first_line > y->first_line) - (x->first_line < y->first_line);
+    return strcmp(linetable_string(sorting_table, x->name), linetable_string(sorting_table, y->name));
+}
+
+static int compare_groups(const void *a, const void *b)
+{
+    const struct file_group *x = a, *y = b;
+    double tx = counters_total_s(&x->totals), ty = counters_total_s(&y->totals);
+    if (tx != ty)
+        return tx < ty ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+static int measured(const struct counters *c)
+{
+    return counters_total_s(c) + c->gil_wait_s > 0;
+}
+
+static int line_is_kept(const struct profile_input *input, const char *path, int32_t line)
+{
+    if (!input->restricted)
+        return 1;
+    for (size_t i = 0; i < input->function_count; i++) {
+        const struct profiled_function *f = &input->functions[i];
+        if (strcmp(f->file, path) == 0 && line >= f->first_line && line <= f->last_line)
+            return 1;
+    }
+    return 0;
+}
+
+static int function_is_kept(const struct profile_input *input, const char *path, int32_t first_line)
+{
+    if (!input->restricted)
+        return 1;
+    for (size_t i = 0; i < input->function_count; i++) {
+        const struct profiled_function *f = &input->functions[i];
+        if (strcmp(f->file, path) == 0 && first_line == f->first_line)
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+static void write_counters(struct jsonw *w, const struct counters *c, double total_s)
+{
+    jsonw_key(w, "python_s");
+    jsonw_double(w, c->python_s);
+    jsonw_key(w, "native_s");
+    jsonw_double(w, c->native_s);
+    jsonw_key(w, "system_s");
+    jsonw_double(w, c->system_s);
+    jsonw_key(w, "gil_wait_s");
+    jsonw_double(w, c->gil_wait_s);
+    if (total_s < 0)
+        return;
+    double scale = total_s > 0 ? 100.0 / total_s : 0;
+    jsonw_key(w, "python_percent");
+    jsonw_double(w, c->python_s * scale);
+    jsonw_key(w, "native_percent");
+    jsonw_double(w, c->native_s * scale);
+    jsonw_key(w, "system_percent");
+    jsonw_double(w, c->system_s * scale);
+    jsonw_key(w, "gil_wait_percent");
+    jsonw_double(w, c->gil_wait_s * scale);
+    for (size_t i = 0; i < sizeof unmeasured_line_fields / sizeof *unmeasured_line_fields; i++) {
+        jsonw_key(w, unmeasured_line_fields[i]);
+        jsonw_null(w);
+    }
+}
+
+static void write_string_list(struct jsonw *w, const struct string_list *list)
+{
+    jsonw_begin_array(w);
+    for (size_t i = 0; list && i < list->count; i++)
+        jsonw_string(w, list->items[i]);
+    jsonw_end_array(w);
+}
+
+static void write_header(struct jsonw *w, const struct profile_input *input, double total_s)
+{
+    jsonw_key(w, "schema");
+    jsonw_string(w, PROFILE_SCHEMA);
+    jsonw_key(w, "program");
+    jsonw_string(w, input->program);
+    jsonw_key(w, "argv");
+    write_string_list(w, input->argv);
+    jsonw_key(w, "python_version");
+    jsonw_string(w, input->python_version);
+    jsonw_key(w, "heatline_version");
+    jsonw_string(w, input->heatline_version);
+    jsonw_key(w, "elapsed_s");
+    jsonw_double(w, input->elapsed_s);
+    jsonw_key(w, "cpu_sampling_interval_s");
+    jsonw_double(w, input->cpu_sampling_interval_s);
+    jsonw_key(w, "memory_sampling_rate_bytes");
+    jsonw_null(w);
+    jsonw_key(w, "gpu");
+    jsonw_begin_object(w);
+    jsonw_key(w, "available");
+    jsonw_bool(w, 0);
+    jsonw_key(w, "device");
+    jsonw_null(w);
+    jsonw_key(w, "per_process");
+    jsonw_bool(w, 0);
+    jsonw_end_object(w);
+    jsonw_key(w, "samples");
+    jsonw_begin_object(w);
+    jsonw_key(w, "cpu");
+    jsonw_int(w, input->samples);
+    jsonw_key(w, "dropped");
+    jsonw_int(w, input->dropped_samples);
+    jsonw_end_object(w);
+    jsonw_key(w, "message");
+    if (total_s > 0)
+        jsonw_null(w);
+    else
+        jsonw_string(w, NO_SAMPLE_MESSAGE);
+}
+
+static void write_totals(struct jsonw *w, const struct profile_input *input)
+{
+    jsonw_key(w, "totals");
+    jsonw_begin_object(w);
+    write_counters(w, &input->totals, -1);
+    jsonw_key(w, "outside_program_s");
+    jsonw_double(w, input->outside_program_s);
+    static const char *const unmeasured[] = {"alloc_mb", "peak_mb", "copy_mb", "gpu_percent"};
+    for (size_t i = 0; i < sizeof unmeasured / sizeof *unmeasured; i++) {
+        jsonw_key(w, unmeasured[i]);
+        jsonw_null(w);
+    }
+    jsonw_end_object(w);
+    jsonw_key(w, "timeline");
+    jsonw_null(w);
+    jsonw_key(w, "processes");
+    jsonw_begin_array(w);
+    jsonw_begin_object(w);
+    jsonw_key(w, "pid");
+    jsonw_int(w, input->pid);
+    jsonw_key(w, "argv");
+    write_string_list(w, input->argv);
+    jsonw_key(w, "elapsed_s");
+    jsonw_double(w, input->elapsed_s);
+    jsonw_end_object(w);
+    jsonw_end_array(w);
+    jsonw_key(w, "threads");
+    jsonw_begin_array(w);
+    for (size_t i = 0; i < input->thread_count; i++) {
+        jsonw_begin_object(w);
+        jsonw_key(w, "tid");
+        jsonw_int(w, input->threads[i].tid);
+        write_counters(w, &input->threads[i].totals, -1);
+        jsonw_end_object(w);
+    }
+    jsonw_end_array(w);
+    jsonw_key(w, "profiled_functions");
+    if (!input->restricted) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_begin_array(w);
+    for (size_t i = 0; i < input->function_count; i++) {
+        const struct profiled_function *f = &input->functions[i];
+        jsonw_begin_object(w);
+        jsonw_key(w, "file");
+        jsonw_string(w, f->file);
+        jsonw_key(w, "name");
+        jsonw_string(w, f->name);
+        jsonw_key(w, "first_line");
+        jsonw_int(w, f->first_line);
+        jsonw_key(w, "last_line");
+        jsonw_int(w, f->last_line);
+        jsonw_end_object(w);
+    }
+    jsonw_end_array(w);
+}
+
+static void write_file(struct jsonw *w, const struct profile_input *input, const struct file_group *group,
+                       const struct line_entry *const *lines, const struct function_entry *const *functions,
+                       double total_s)
+{
+    jsonw_key(w, group->path);
+    jsonw_begin_object(w);
+    jsonw_key(w, "percent");
+    jsonw_double(w, total_s > 0 ? 100.0 * counters_total_s(&group->totals) / total_s : 0);
+    write_counters(w, &group->totals, -1);
+    struct source source;
+    source_load(&source, group->path);
+    jsonw_key(w, "lines");
+    jsonw_begin_array(w);
+    for (size_t i = group->first_line; i < group->first_line + group->line_count; i++) {
+        jsonw_begin_object(w);
+        jsonw_key(w, "line");
+        jsonw_int(w, lines[i]->line);
+        jsonw_key(w, "source");
+        jsonw_string(w, source_line(&source, lines[i]->line));
+        write_counters(w, &lines[i]->counters, total_s);
+        jsonw_end_object(w);
+    }
+    jsonw_end_array(w);
+    source_free(&source);
+    jsonw_key(w, "functions");
+    jsonw_begin_array(w);
+    for (size_t i = group->first_function; i < group->first_function + group->function_count; i++) {
+        jsonw_begin_object(w);
+        jsonw_key(w, "name");
+        jsonw_string(w, linetable_string(input->lines, functions[i]->name));
+        jsonw_key(w, "line");
+        jsonw_int(w, functions[i]->first_line);
+        write_counters(w, &functions[i]->counters, total_s);
+        jsonw_end_object(w);
+    }
+    jsonw_end_array(w);
+    jsonw_end_object(w);
+}
+
+/* Groups the kept lines and functions by file; both arrays come sorted by file id. */
+static size_t group_by_file(const struct profile_input *input, const struct line_entry **lines,
+                            size_t line_count, const struct function_entry **functions,
+                            size_t function_count, struct file_group *groups)
+{
+    size_t count = 0, f = 0;
+    for (size_t i = 0; i < line_count;) {
+        struct file_group *group = &groups[count++];
+        memset(group, 0, sizeof *group);
+        group->file = lines[i]->file;
+        group->path = linetable_string(input->lines, group->file);
+        group->first_line = i;
+        for (; i < line_count && lines[i]->file == group->file; i++)
+            counters_add(&group->totals, &lines[i]->counters);
+        group->line_count = i - group->first_line;
+        while (f < function_count && functions[f]->file < group->file)
+            f++;
+        group->first_function = f;
+        for (; f < function_count && functions[f]->file == group->file; f++)
+            ;
+        group->function_count = f - group->first_function;
+    }
+    return count;
+}
+
+char *profile_write(const struct profile_input *input)
+{
+    size_t total_lines = linetable_line_count(input->lines);
+    size_t total_functions = linetable_function_count(input->lines);
+    const struct line_entry **lines = malloc((total_lines + 1) * sizeof *lines);
+    const struct function_entry **functions = malloc((total_functions + 1) * sizeof *functions);
+    struct file_group *groups = malloc((total_lines + 1) * sizeof *groups);
+    if (!lines || !functions || !groups) {
+        free(lines);
+        free(functions);
+        free(groups);
+        return NULL;
+    }
+    size_t line_count = 0, function_count = 0;
+    for (size_t i = 0; i < total_lines; i++) {
+        const struct line_entry *e = linetable_line_at(input->lines, i);
+        if (measured(&e->counters) &&
+            line_is_kept(input, linetable_string(input->lines, e->file), e->line))
+            lines[line_count++] = e;
+    }
+    for (size_t i = 0; i < total_functions; i++) {
+        const struct function_entry *e = linetable_function_at(input->lines, i);
+        if (measured(&e->counters) &&
+            function_is_kept(input, linetable_string(input->lines, e->file), e->first_line))
+            functions[function_count++] = e;
+    }
+    sorting_table = input->lines;
+    qsort(lines, line_count, sizeof *lines, compare_lines);
+    qsort(functions, function_count, sizeof *functions, compare_functions);
+    size_t group_count = group_by_file(input, lines, line_count, functions, function_count, groups);
+    qsort(groups, group_count, sizeof *groups, compare_groups);
+
+    double total_s = counters_total_s(&input->totals);
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_begin_object(&w);
+    write_header(&w, input, total_s);
+    write_totals(&w, input);
+    jsonw_key(&w, "files");
+    jsonw_begin_object(&w);
+    for (size_t i = 0; i < group_count; i++)
+        write_file(&w, input, &groups[i], lines, functions, total_s);
+    jsonw_end_object(&w);
+    jsonw_end_object(&w);
+    free(lines);
+    free(functions);
+    free(groups);
+    if (w.failed) {
+        jsonw_free(&w);
+        return NULL;
+    }
+    return w.text;
+}

@@ -1,0 +1,54 @@
+/* profile: the profile document's writer (JSON, schema heatline-profile/1).
+ *
+ * Owns: turning a session's counters into the document defined in docs/profile-format.md:
+ * names, units, nulls for what was not measured, percentages, source text of each line.
+ * Never: is read back by C; reports read the document, not the engine.
+ * Talks to: helper (gives it a profile_input), linetable (reads). */
+#ifndef HEATLINE_PROFILE_H
+#define HEATLINE_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+#include "linetable.h"
+
+#define PROFILE_SCHEMA "heatline-profile/1"
+
+struct profile_thread {
+    int64_t tid;
+    struct counters totals;
+};
+
+/* A function the user decorated with @profile: the report keeps only its lines. */
+struct profiled_function {
+    char *file;
+    char *name;
+    int32_t first_line;
+    int32_t last_line;
+};
+
+struct profile_input {
+    const char *program;
+    const struct string_list *argv;
+    const char *python_version;
+    const char *heatline_version;
+    int64_t pid;
+    double elapsed_s;
+    double cpu_sampling_interval_s;
+    int64_t samples;
+    int64_t dropped_samples;
+    struct counters totals;
+    double outside_program_s;
+    const struct linetable *lines;
+    const struct profile_thread *threads;
+    size_t thread_count;
+    int restricted; /* 1 when some function was decorated: keep only `functions` */
+    const struct profiled_function *functions;
+    size_t function_count;
+};
+
+/* The document as a NUL-terminated string (malloc'd), or NULL when memory ran out. */
+char *profile_write(const struct profile_input *input);
+
+#endif

@@ -1,0 +1,152 @@
+/* sampler: see sampler.h.
+ *
+ * Why a real-time signal: SIGPROF and SIGALRM belong to programs (and to other profilers); a
+ * real-time signal nobody handles cannot collide with them, and each timer's signal is queued
+ * with its own si_value (the thread's record) and overrun count. */
+#define _GNU_SOURCE
+#include "sampler.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "codecache.h"
+#include "threads.h"
+
+/* Start the search a few signals above SIGRTMIN: glibc and some libraries take the first ones. */
+#define FIRST_CANDIDATE_OFFSET 3
+
+static int signal_number = -1;
+static struct sigaction previous_action;
+static atomic_int enabled;
+static atomic_int handlers_running;
+
+static enum code_class classify_cached(const struct frame_ref *ref, void *context)
+{
+    (void)context;
+    return codecache_lookup(ref, NULL);
+}
+
+static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
+{
+    (void)signo;
+    (void)ucontext;
+    atomic_fetch_add_explicit(&handlers_running, 1, memory_order_acquire);
+    int saved_errno = errno;
+    struct sampler_thread *self = info->si_code == SI_TIMER ? info->si_value.sival_ptr : NULL;
+    if (self) {
+        int64_t user_ns, system_ns;
+        threads_own_user_system_ns(&user_ns, &system_ns);
+        int64_t user_delta = user_ns - self->last_user_ns;
+        int64_t system_delta = system_ns - self->last_system_ns;
+        self->last_user_ns = user_ns;
+        self->last_system_ns = system_ns;
+        uint32_t expirations = 1 + (uint32_t)(info->si_overrun > 0 ? info->si_overrun : 0);
+        uint32_t head = atomic_load_explicit(&self->head, memory_order_relaxed);
+        uint32_t tail = atomic_load_explicit(&self->tail, memory_order_acquire);
+        if (!atomic_load_explicit(&enabled, memory_order_relaxed)) {
+            /* paused: the deltas above were consumed so the next sample starts from now */
+        } else if (head - tail >= SAMPLER_RING_CAPACITY) {
+            atomic_fetch_add_explicit(&self->dropped_expirations, expirations, memory_order_relaxed);
+        } else {
+            struct cpu_sample *record = &self->ring[head & (SAMPLER_RING_CAPACITY - 1)];
+            record->expirations = expirations;
+            record->user_ns = user_delta;
+            record->system_ns = system_delta;
+            uintptr_t thread_state = frames_current_thread_state();
+            if (thread_state) {
+                atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);
+                frames_walk_own(thread_state, classify_cached, NULL, &record->stack);
+            } else {
+                record->stack.state = SAMPLE_NO_PYTHON;
+                record->stack.count = 0;
+                record->stack.resolved = 0;
+            }
+            atomic_store_explicit(&self->head, head + 1, memory_order_release);
+        }
+    }
+    errno = saved_errno;
+    atomic_fetch_sub_explicit(&handlers_running, 1, memory_order_release);
+}
+
+int sampler_install(char *error, size_t error_size)
+{
+    if (signal_number > 0)
+        return signal_number;
+    for (int candidate = SIGRTMIN + FIRST_CANDIDATE_OFFSET; candidate <= SIGRTMAX; candidate++) {
+        struct sigaction current;
+        if (sigaction(candidate, NULL, &current) != 0)
+            continue;
+        if (!(current.sa_flags & SA_SIGINFO) && current.sa_handler != SIG_DFL)
+            continue;
+        if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction != NULL)
+            continue;
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = on_timer_signal;
+        action.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(candidate, &action, &previous_action) != 0)
+            continue;
+        signal_number = candidate;
+        return candidate;
+    }
+    snprintf(error, error_size, "no free real-time signal for the CPU sampler (all of %d..%d are handled)",
+             SIGRTMIN + FIRST_CANDIDATE_OFFSET, SIGRTMAX);
+    return -1;
+}
+
+int sampler_signal(void)
+{
+    return signal_number;
+}
+
+int sampler_still_installed(void)
+{
+    struct sigaction current;
+    return signal_number > 0 && sigaction(signal_number, NULL, &current) == 0 &&
+           (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_timer_signal;
+}
+
+void sampler_uninstall(void)
+{
+    if (signal_number < 0)
+        return;
+    /* A real-time signal's default action kills the process: a signal still queued from a
+     * deleted timer must meet SIG_IGN (which also discards the queue), never SIG_DFL. */
+    if (sampler_still_installed()) {
+        struct sigaction ignore;
+        memset(&ignore, 0, sizeof ignore);
+        ignore.sa_handler = SIG_IGN;
+        sigaction(signal_number, &ignore, NULL);
+        while (atomic_load_explicit(&handlers_running, memory_order_acquire) > 0) {
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);
+        }
+        sigaction(signal_number, &previous_action, NULL);
+    }
+    signal_number = -1;
+}
+
+void sampler_set_enabled(int value)
+{
+    atomic_store_explicit(&enabled, value != 0, memory_order_relaxed);
+}
+
+int sampler_is_enabled(void)
+{
+    return atomic_load_explicit(&enabled, memory_order_relaxed);
+}
+
+int sampler_pop(struct sampler_thread *thread, struct cpu_sample *out)
+{
+    uint32_t tail = atomic_load_explicit(&thread->tail, memory_order_relaxed);
+    uint32_t head = atomic_load_explicit(&thread->head, memory_order_acquire);
+    if (tail == head)
+        return 0;
+    *out = thread->ring[tail & (SAMPLER_RING_CAPACITY - 1)];
+    atomic_store_explicit(&thread->tail, tail + 1, memory_order_release);
+    return 1;
+}

@@ -1,0 +1,55 @@
+/* sampler: the CPU sampler's signal handler and the per-thread rings it fills.
+ *
+ * Owns: the signal (a real-time signal chosen at start, see sampler_install), the handler that
+ * runs in the sampled thread when its CPU-time timer expires, and the single-producer,
+ * single-consumer ring of each thread. The handler reads its own thread's frames with plain
+ * loads, classifies them through the codecache, and pushes one record.
+ * Never: allocates, locks, or calls Python in the handler.
+ * Talks to: frames, codecache (from the handler); helper (creates timers, drains rings). */
+#ifndef HEATLINE_SAMPLER_H
+#define HEATLINE_SAMPLER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frames.h"
+
+#define SAMPLER_RING_CAPACITY 32 /* a power of two; the helper drains every beat */
+
+struct cpu_sample {
+    uint32_t expirations;     /* timer periods this sample stands for (1 + overruns) */
+    int64_t user_ns;          /* the thread's user and kernel time since its previous sample */
+    int64_t system_ns;
+    struct frames_stack stack;
+};
+
+/* What the handler of one thread writes; the helper owns the rest of that thread's record. */
+struct sampler_thread {
+    _Atomic uint32_t head; /* next record to write: the handler's */
+    _Atomic uint32_t tail; /* next record to read: the helper's */
+    int64_t last_user_ns;  /* handler only */
+    int64_t last_system_ns;
+    _Atomic uintptr_t thread_state;
+    _Atomic uint64_t dropped_expirations; /* lost to a full ring */
+    struct cpu_sample ring[SAMPLER_RING_CAPACITY];
+};
+
+/* Chooses a real-time signal nobody handles and installs the handler. Returns the signal number,
+ * or -1 with a message in `error`. */
+int sampler_install(char *error, size_t error_size);
+/* The installed signal's number, or -1. */
+int sampler_signal(void);
+/* Whether the handler is still ours (the program may have replaced it). */
+int sampler_still_installed(void);
+/* Ignores the signal (discarding any still queued), waits for running handlers, and restores the
+ * disposition found at install. Only once every timer is deleted. */
+void sampler_uninstall(void);
+
+void sampler_set_enabled(int enabled);
+int sampler_is_enabled(void);
+
+/* Helper side: copies the oldest record out; returns 0 when the ring is empty. */
+int sampler_pop(struct sampler_thread *thread, struct cpu_sample *out);
+
+#endif

@@ -1,0 +1,48 @@
+/* threads: the operating system's view of threads (platform part; Linux: threads_linux.c).
+ *
+ * Owns: listing the process's threads, their CPU clocks, per-thread CPU-time timers aimed at one
+ * thread, reading our own memory safely (process_vm_readv), and why a blocked thread waits.
+ * Never: knows about Python. Talks to: sampler, helper, frames. */
+#ifndef HEATLINE_THREADS_H
+#define HEATLINE_THREADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+enum wait_kind { WAIT_RUNNING = 0, WAIT_GIL = 1, WAIT_BLOCKED = 2 };
+
+/* Copies len bytes from our own address `src`; a bad address gives -1, never a fault. */
+int threads_remote_read(void *dst, uintptr_t src, size_t len);
+/* Whether threads_remote_read works here (seccomp may forbid it). */
+int threads_remote_read_works(void);
+
+pid_t threads_current_tid(void);
+int64_t threads_monotonic_ns(void);
+
+/* The process's thread ids, ascending. Returns the number found (at most `capacity`), or -1. */
+long threads_list(pid_t *tids, size_t capacity);
+
+clockid_t threads_cpu_clock(pid_t tid);
+/* CPU time (user + kernel) of a thread's clock; -1 when the thread is gone. */
+int threads_cpu_time_ns(clockid_t clock, int64_t *out);
+/* The calling thread's user and kernel time; async-signal-safe. */
+void threads_own_user_system_ns(int64_t *user_ns, int64_t *system_ns);
+
+/* A periodic timer on thread `tid`'s CPU clock that sends `signo` to that thread, carrying
+ * `value` in si_value. */
+int threads_timer_create(pid_t tid, int signo, void *value, timer_t *out);
+int threads_timer_arm(timer_t timer, int64_t interval_ns);
+void threads_timer_delete(timer_t timer);
+
+/* Why a thread that is off the CPU waits: `*fd` caches its /proc syscall file (-1 at first;
+ * close it with threads_close_wait_file). `in_gil` says whether a futex address is the GIL. */
+enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t address));
+void threads_close_wait_file(int *fd);
+
+/* Offset of the kernel thread id inside the C library's thread descriptor (what pthread_self()
+ * points to), found by looking at two live threads; -1 if it could not be found. */
+int threads_pthread_tid_offset(void);
+
+#endif

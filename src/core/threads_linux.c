@@ -1,0 +1,212 @@
+/* threads_linux: the Linux implementation of threads.h.
+ *
+ * CPU-time timers are checked by the kernel at the scheduler tick, so a period below the tick
+ * merges expirations; the sampler counts them through si_overrun. Reading /proc and timers are
+ * used by the helper only; the signal handler calls nothing here but
+ * threads_own_user_system_ns. */
+#define _GNU_SOURCE
+#include "threads.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+/* The kernel's encoding of a thread's CPU clock (what pthread_getcpuclockid computes), usable for
+ * any thread id of our process, not only for threads we hold a pthread_t for. */
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_SCHED 2
+
+int threads_remote_read(void *dst, uintptr_t src, size_t len)
+{
+    struct iovec local = {dst, len};
+    struct iovec remote = {(void *)src, len};
+    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    return got == (ssize_t)len ? 0 : -1;
+}
+
+int threads_remote_read_works(void)
+{
+    static const uint64_t probe = 0x6865617466696e65ULL;
+    uint64_t copy = 0;
+    return threads_remote_read(&copy, (uintptr_t)&probe, sizeof copy) == 0 && copy == probe;
+}
+
+pid_t threads_current_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+int64_t threads_monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static int compare_tids(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+long threads_list(pid_t *tids, size_t capacity)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (!dir)
+        return -1;
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && count < capacity) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        tids[count++] = (pid_t)atoi(entry->d_name);
+    }
+    closedir(dir);
+    qsort(tids, count, sizeof *tids, compare_tids);
+    return (long)count;
+}
+
+clockid_t threads_cpu_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED);
+}
+
+int threads_cpu_time_ns(clockid_t clock, int64_t *out)
+{
+    struct timespec value;
+    if (clock_gettime(clock, &value) != 0)
+        return -1;
+    *out = (int64_t)value.tv_sec * 1000000000 + value.tv_nsec;
+    return 0;
+}
+
+void threads_own_user_system_ns(int64_t *user_ns, int64_t *system_ns)
+{
+    struct rusage usage;
+    if (getrusage(RUSAGE_THREAD, &usage) != 0) {
+        *user_ns = *system_ns = 0;
+        return;
+    }
+    *user_ns = (int64_t)usage.ru_utime.tv_sec * 1000000000 + (int64_t)usage.ru_utime.tv_usec * 1000;
+    *system_ns = (int64_t)usage.ru_stime.tv_sec * 1000000000 + (int64_t)usage.ru_stime.tv_usec * 1000;
+}
+
+int threads_timer_create(pid_t tid, int signo, void *value, timer_t *out)
+{
+    struct sigevent event;
+    memset(&event, 0, sizeof event);
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = signo;
+    event.sigev_value.sival_ptr = value;
+    event.sigev_notify_thread_id = tid;
+    return timer_create(threads_cpu_clock(tid), &event, out);
+}
+
+int threads_timer_arm(timer_t timer, int64_t interval_ns)
+{
+    struct itimerspec spec;
+    spec.it_interval.tv_sec = interval_ns / 1000000000;
+    spec.it_interval.tv_nsec = interval_ns % 1000000000;
+    spec.it_value = spec.it_interval;
+    return timer_settime(timer, 0, &spec, NULL);
+}
+
+void threads_timer_delete(timer_t timer)
+{
+    timer_delete(timer);
+}
+
+enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t address))
+{
+    if (*fd < 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd < 0)
+            return WAIT_BLOCKED;
+    }
+    char text[128];
+    ssize_t got = pread(*fd, text, sizeof text - 1, 0);
+    if (got <= 0)
+        return WAIT_BLOCKED;
+    text[got] = '\0';
+    if (strncmp(text, "running", 7) == 0)
+        return WAIT_RUNNING;
+    char *end;
+    long number = strtol(text, &end, 10);
+    if (number == SYS_futex) {
+        uintptr_t address = (uintptr_t)strtoull(end, NULL, 16);
+        if (in_gil(address))
+            return WAIT_GIL;
+    }
+    return WAIT_BLOCKED;
+}
+
+void threads_close_wait_file(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* glibc keeps the kernel id in its thread descriptor; find where by looking for our own id in
+ * ours, then check that the same offset holds a second thread's id. */
+static int find_tid_offset(uintptr_t descriptor, pid_t tid, int start)
+{
+    for (int offset = start; offset < 2048; offset += (int)sizeof(pid_t)) {
+        pid_t value;
+        if (threads_remote_read(&value, descriptor + (uintptr_t)offset, sizeof value) < 0)
+            return -1;
+        if (value == tid)
+            return offset;
+    }
+    return -1;
+}
+
+struct tid_probe {
+    int offset;
+    int confirmed;
+};
+
+static void *confirm_offset(void *argument)
+{
+    struct tid_probe *probe = argument;
+    pid_t value;
+    uintptr_t self = (uintptr_t)pthread_self();
+    probe->confirmed = threads_remote_read(&value, self + (uintptr_t)probe->offset, sizeof value) == 0 &&
+                       value == threads_current_tid();
+    return NULL;
+}
+
+int threads_pthread_tid_offset(void)
+{
+    uintptr_t self = (uintptr_t)pthread_self();
+    pid_t tid = threads_current_tid();
+    for (int start = 0; start < 2048;) {
+        int offset = find_tid_offset(self, tid, start);
+        if (offset < 0)
+            return -1;
+        struct tid_probe probe = {offset, 0};
+        pthread_t other;
+        if (pthread_create(&other, NULL, confirm_offset, &probe) != 0)
+            return -1;
+        pthread_join(other, NULL);
+        if (probe.confirmed)
+            return offset;
+        start = offset + (int)sizeof(pid_t);
+    }
+    return -1;
+}

@@ -1,0 +1,295 @@
+"""The `heatline` command: run a Python program as `python3` would, profile it, report.
+
+    heatline [options] prog.py [args...]
+    heatline [options] -m package.module [args...]
+
+Everything after the program (or the module name) belongs to the program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import builtins
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import traceback
+import types
+from dataclasses import dataclass
+from typing import Any, NoReturn, Optional, Sequence
+
+from . import _session
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+# Options that take a value: the value is theirs even when it looks like a program name.
+VALUE_OPTIONS = {"--cpu-sampling-interval", "--profile-only", "--profile-exclude", "--outfile"}
+
+
+class UsageError(Exception):
+    """A mistake on the command line: one message line, exit status 2."""
+
+
+@dataclass
+class Program:
+    """What to run: a script path or a module name, and its arguments."""
+
+    script: Optional[str]
+    module: Optional[str]
+    args: list[str]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="heatline",
+        usage="heatline [options] prog.py [args...]\n       heatline [options] -m module [args...]",
+        description="Run a Python program and profile where its time goes, line by line: "
+                    "Python, native (C extensions) and system (kernel, I/O, sleep, waits).",
+        epilog="Everything after the program name belongs to the program. "
+               "Example: heatline --reduced-profile train.py --epochs 3")
+    parser.add_argument("--version", action="version", version=f"heatline {_session.VERSION}")
+    parser.add_argument("-m", dest="module", metavar="MODULE",
+                        help="run a library module as a script, like python3 -m")
+
+    mode = parser.add_argument_group("what to measure")
+    mode.add_argument("--cpu-only", action="store_true",
+                      help="profile CPU time only (no memory or GPU); today the only mode")
+    mode.add_argument("--cpu-sampling-interval", type=float, metavar="SECONDS",
+                      default=_session.DEFAULT_CPU_SAMPLING_INTERVAL_S,
+                      help="CPU time between samples of each thread (default %(default)s)")
+
+    scope = parser.add_argument_group("which code is the program")
+    scope.add_argument("--profile-all", action="store_true",
+                       help="profile every file, standard library and site-packages included")
+    scope.add_argument("--profile-only", metavar="PATTERNS", default="",
+                       help="profile only files whose path contains one of these comma-separated strings")
+    scope.add_argument("--profile-exclude", metavar="PATTERNS", default="",
+                       help="never profile files whose path contains one of these comma-separated strings")
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--outfile", metavar="FILE", help="write the report to FILE instead of stdout")
+    output.add_argument("--json", action="store_true",
+                        help="write the profile document (JSON, docs/profile-format.md) instead of text")
+    output.add_argument("--reduced-profile", action="store_true",
+                        help="show only lines with at least 1%% of the time")
+
+    control = parser.add_argument_group("control")
+    control.add_argument("--off", action="store_true",
+                         help="start with profiling off; the program turns it on with heatline.start()")
+    return parser
+
+
+def split_command_line(argv: Sequence[str]) -> tuple[list[str], Optional[Program]]:
+    """Separates heatline's options from the program and the program's arguments."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("argument -m: expected a module name")
+            return list(argv[:i]), Program(None, argv[i + 1], list(argv[i + 2:]))
+        if arg.startswith("-m") and not arg.startswith("--"):
+            return list(argv[:i]), Program(None, arg[2:], list(argv[i + 1:]))
+        if arg == "--":
+            rest = argv[i + 1:]
+            return list(argv[:i]), Program(rest[0], None, list(rest[1:])) if rest else None
+        if not arg.startswith("-") or arg == "-":
+            return list(argv[:i]), Program(arg, None, list(argv[i + 1:]))
+        i += 2 if arg in VALUE_OPTIONS else 1
+    return list(argv), None
+
+
+def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Options, Program]:
+    parser = build_parser()
+    try:
+        own, program = split_command_line(argv)
+    except UsageError as error:
+        parser.error(str(error))
+    args = parser.parse_args(own)
+    if program is None:
+        parser.error("no program given: heatline [options] prog.py [args...]")
+    if not 0.001 <= args.cpu_sampling_interval <= 10:
+        parser.error("--cpu-sampling-interval must be between 0.001 and 10 seconds")
+    options = _session.Options(
+        cpu_sampling_interval=args.cpu_sampling_interval,
+        profile_all=args.profile_all,
+        profile_only=_session.split_patterns(args.profile_only),
+        profile_exclude=_session.split_patterns(args.profile_exclude),
+        reduced_profile=args.reduced_profile,
+    )
+    return args, options, program
+
+
+def fail(message: str, status: int) -> NoReturn:
+    print(f"heatline: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+# ---- preparing the program --------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    """A program ready to run: its code (or module name), argv, and the program's directory."""
+
+    code: Optional[types.CodeType]
+    module: Optional[str]
+    path: str
+    argv: list[str]
+    program_dir: str
+    sys_path0: str
+
+
+def prepare_script(program: Program) -> Prepared:
+    assert program.script is not None
+    path = os.path.abspath(program.script)
+    if os.path.isdir(path):
+        main = os.path.join(path, "__main__.py")
+        if not os.path.isfile(main):
+            fail(f"can't find '__main__' module in {program.script!r}", 1)
+        sys_path0 = path
+        path = main
+    else:
+        sys_path0 = os.path.dirname(os.path.realpath(path))
+    try:
+        with open(path, "rb") as file:
+            source = file.read()
+    except OSError as error:
+        fail(f"can't open file {path!r}: [Errno {error.errno}] {error.strerror}", EXIT_USAGE)
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        sys.stderr.write("".join(traceback.format_exception_only(type(error), error)))
+        sys.exit(1)
+    return Prepared(code, None, path, [program.script] + program.args,
+                    os.path.dirname(path), sys_path0)
+
+
+def prepare_module(program: Program) -> Prepared:
+    assert program.module is not None
+    cwd = os.getcwd()
+    sys.path[0] = cwd
+    try:
+        spec = importlib.util.find_spec(program.module)
+    except (ImportError, ValueError) as error:
+        fail(f"error while finding module specification for {program.module!r} ({error})", 1)
+    if spec is None or spec.origin is None:
+        fail(f"No module named {program.module}", 1)
+    origin = os.path.abspath(spec.origin)
+    top_package = program.module.split(".")[0]
+    top_spec = importlib.util.find_spec(top_package)
+    locations = list(getattr(top_spec, "submodule_search_locations", None) or [])
+    if origin.startswith(cwd + os.sep):
+        program_dir = cwd
+    elif locations:
+        program_dir = os.path.abspath(locations[0])
+    else:
+        program_dir = os.path.dirname(origin)
+    return Prepared(None, program.module, origin, [origin] + program.args, program_dir, cwd)
+
+
+# ---- running it -------------------------------------------------------------------------------
+
+def program_frames(tb: Optional[types.TracebackType]) -> Optional[types.TracebackType]:
+    """The traceback without heatline's and runpy's frames in front of the program's."""
+    skipped = {os.path.abspath(__file__), os.path.abspath(getattr(sys.modules.get("runpy"), "__file__", "") or "")}
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in skipped:
+        tb = tb.tb_next
+    return tb
+
+
+def exit_status_of(code: Any) -> int:
+    """What python3 exits with for `sys.exit(code)`."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def run(prepared: Prepared) -> int:
+    """Runs the program as __main__; returns the exit status python3 would give."""
+    sys.argv = prepared.argv
+    sys.path[0] = prepared.sys_path0
+    try:
+        if prepared.module is not None:
+            import runpy
+
+            runpy.run_module(prepared.module, run_name="__main__", alter_sys=True)
+        else:
+            main = types.ModuleType("__main__")
+            main.__dict__.update({"__file__": prepared.path, "__builtins__": builtins, "__cached__": None})
+            sys.modules["__main__"] = main
+            exec(prepared.code, main.__dict__)
+        wait_for_threads()
+    except SystemExit as exit:
+        return exit_status_of(exit.code)
+    except KeyboardInterrupt as error:
+        traceback.print_exception(type(error), error, program_frames(error.__traceback__))
+        return EXIT_INTERRUPTED
+    except BaseException as error:  # the program's own exception: shown as python3 shows it
+        traceback.print_exception(type(error), error, program_frames(error.__traceback__))
+        return 1
+    return 0
+
+
+def wait_for_threads() -> None:
+    """python3 waits for non-daemon threads before exiting; so do we, before the report."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+
+
+# ---- reporting --------------------------------------------------------------------------------
+
+def write_report(document: dict[str, Any], args: argparse.Namespace) -> None:
+    from . import report
+
+    if args.reduced_profile:
+        document = report.filter_reduced(document)
+    if args.outfile:
+        try:
+            with open(args.outfile, "w", encoding="utf-8") as out:
+                if args.json:
+                    report.write_json(document, out)
+                else:
+                    report.render_text(document, out, color=False, width=120)
+        except OSError as error:
+            fail(f"cannot write {args.outfile!r}: {error.strerror}", 1)
+        return
+    sys.stdout.flush()
+    if args.json:
+        report.write_json(document, sys.stdout)
+    else:
+        report.render_text(document, sys.stdout)
+    sys.stdout.flush()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
+    args, options, program = parse_options(sys.argv[1:] if argv is None else argv)
+    if args.outfile and os.path.isdir(args.outfile):
+        fail(f"--outfile {args.outfile!r} is a directory", EXIT_USAGE)
+    prepared = prepare_module(program) if program.module else prepare_script(program)
+    _session.owned_by_cli = True
+    builtins.profile = _profile_builtin()  # type: ignore[attr-defined]
+    pid = os.getpid()
+    try:
+        _session.start_engine(options, program=prepared.path if not prepared.module else f"-m {prepared.module}",
+                              argv=prepared.argv, program_dirs=[prepared.program_dir], enabled=not args.off)
+    except (RuntimeError, ValueError) as error:
+        fail(str(error), 1)
+    status = run(prepared)
+    if os.getpid() != pid:
+        # A forked child that returned from the program: the parent reports.
+        os._exit(status)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    write_report(_session.stop_engine(), args)
+    sys.exit(status)
+
+
+def _profile_builtin() -> Any:
+    from . import profile
+
+    return profile
