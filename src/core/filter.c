@@ -34,6 +34,9 @@ static const char *longest_containing(const struct string_list *dirs, const char
 
 int filter_is_program(const struct filter *filter, const char *path)
 {
+    /* Frozen modules are the interpreter's own (import machinery, os, ...), with no source. */
+    if (strncmp(path, "<frozen ", 8) == 0)
+        return 0;
     if (longest_containing(&filter->own_dirs, path) || contains_any(&filter->exclude_patterns, path))
         return 0;
     if (filter->only_patterns.count)

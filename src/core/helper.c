@@ -60,6 +60,9 @@ struct tracked_thread {
     int blocked_kind;
     int64_t blocked_seen_ns;
     int wait_fd;
+    int schedstat_fd;
+    int run_delay_known;
+    int64_t last_run_delay_ns;
     struct counters totals;
 };
 
@@ -80,6 +83,7 @@ struct session {
     int64_t dropped;
     struct counters totals;
     struct counters outside;
+    int64_t cpu_wait_ns;
     struct tracked_thread **threads; /* ascending by tid */
     size_t thread_count;
     size_t thread_capacity;
@@ -203,7 +207,7 @@ static struct counters split_cpu(double seconds, double interval_s, double syste
          * it happened while the thread could not take the signal, that is, inside a call. */
         double python = (1 - system_fraction) * (interval_s < seconds ? interval_s : seconds);
         amount.python_s = python;
-        amount.native_s = user - python;
+        amount.native_s = user - python > 0 ? user - python : 0;
     } else {
         amount.native_s = user;
     }
@@ -295,12 +299,29 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
     thread->last_wall_ns = now;
     if (cpu_delta < 0)
         return -1; /* the id now names another thread */
+    find_thread_state(thread);
+    /* A native library's idle workers wait for work, not for the program. */
+    if (!thread->thread_state) {
+        if (s->enabled)
+            thread->cpu_ns += cpu_delta;
+        return 0;
+    }
+    /* Time ready to run with every CPU busy is the machine's contention, not the line's. */
+    int64_t run_delay;
+    if (threads_run_delay_ns(thread->tid, &thread->schedstat_fd, &run_delay) == 0) {
+        int64_t waited = run_delay - thread->last_run_delay_ns;
+        thread->last_run_delay_ns = run_delay;
+        if (waited > 0 && thread->run_delay_known) {
+            off_ns -= waited;
+            if (s->enabled)
+                s->cpu_wait_ns += waited;
+        }
+        thread->run_delay_known = 1;
+    }
     if (!s->enabled)
         return 0;
     thread->cpu_ns += cpu_delta;
-    find_thread_state(thread);
-    /* A native library's idle workers wait for work, not for the program. */
-    if (off_ns <= 0 || !thread->thread_state)
+    if (off_ns <= 0)
         return 0;
     if (cpu_delta == 0 && thread->blocked_valid) {
         /* Not run since the last look: its frames and its wait are unchanged. */
@@ -322,10 +343,12 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
             return 0;
         }
     }
+    /* Running now: the short waits since the last beat happened where it was last seen
+     * blocked, if that was recent, else where it last ran. */
     if (thread->blocked_valid && now - thread->blocked_seen_ns < RECENT_BLOCK_NS)
         credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
     else
-        credit_off_cpu(s, thread, NULL, WAIT_BLOCKED, off_ns);
+        credit_off_cpu(s, thread, &thread->last, WAIT_BLOCKED, off_ns);
     return 0;
 }
 
@@ -339,6 +362,7 @@ static struct tracked_thread *track(struct session *s, pid_t tid, int64_t now)
     thread->tid = tid;
     thread->clock = threads_cpu_clock(tid);
     thread->wait_fd = -1;
+    thread->schedstat_fd = -1;
     thread->last_wall_ns = now;
     if (threads_cpu_time_ns(thread->clock, &thread->last_cpu_ns) < 0 ||
         threads_timer_create(tid, sampler_signal(), thread, &thread->timer) != 0) {
@@ -374,6 +398,7 @@ static void retire(struct session *s, struct tracked_thread *thread)
     drain(s, thread);
     credit_remainder(s, thread);
     threads_close_wait_file(&thread->wait_fd);
+    threads_close_wait_file(&thread->schedstat_fd);
     remember_finished(s, thread);
     free(thread);
 }
@@ -496,6 +521,7 @@ static void free_session(struct session *s)
 {
     for (size_t i = 0; i < s->thread_count; i++) {
         threads_close_wait_file(&s->threads[i]->wait_fd);
+        threads_close_wait_file(&s->threads[i]->schedstat_fd);
         free(s->threads[i]);
     }
     free(s->threads);
@@ -638,6 +664,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .dropped_samples = s->dropped,
         .totals = s->totals,
         .outside_program_s = counters_total_s(&s->outside),
+        .cpu_wait_s = (double)s->cpu_wait_ns / 1e9,
         .lines = s->lines,
         .threads = threads,
         .thread_count = n,

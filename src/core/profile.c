@@ -221,7 +221,8 @@ static void write_header(struct jsonw *w, const struct profile_input *input, dou
     jsonw_int(w, input->dropped_samples);
     jsonw_end_object(w);
     jsonw_key(w, "message");
-    if (total_s > 0)
+    (void)total_s;
+    if (input->samples > 0)
         jsonw_null(w);
     else
         jsonw_string(w, NO_SAMPLE_MESSAGE);
@@ -234,6 +235,8 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     write_counters(w, &input->totals, -1);
     jsonw_key(w, "outside_program_s");
     jsonw_double(w, input->outside_program_s);
+    jsonw_key(w, "cpu_wait_s");
+    jsonw_double(w, input->cpu_wait_s);
     static const char *const unmeasured[] = {"alloc_mb", "peak_mb", "copy_mb", "gpu_percent"};
     for (size_t i = 0; i < sizeof unmeasured / sizeof *unmeasured; i++) {
         jsonw_key(w, unmeasured[i]);

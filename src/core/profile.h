@@ -40,6 +40,7 @@ struct profile_input {
     int64_t dropped_samples;
     struct counters totals;
     double outside_program_s;
+    double cpu_wait_s;
     const struct linetable *lines;
     const struct profile_thread *threads;
     size_t thread_count;

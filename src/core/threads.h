@@ -39,7 +39,12 @@ void threads_timer_delete(timer_t timer);
 /* Why a thread that is off the CPU waits: `*fd` caches its /proc syscall file (-1 at first;
  * close it with threads_close_wait_file). `in_gil` says whether a futex address is the GIL. */
 enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t address));
+/* Closes a file cached by threads_wait_kind or threads_run_delay_ns. */
 void threads_close_wait_file(int *fd);
+
+/* Total time the thread has waited on a run queue (ready, but no CPU free), from
+ * /proc/self/task/<tid>/schedstat; `*fd` caches the file. -1 if unavailable. */
+int threads_run_delay_ns(pid_t tid, int *fd, int64_t *out);
 
 /* Offset of the kernel thread id inside the C library's thread descriptor (what pthread_self()
  * points to), found by looking at two live threads; -1 if it could not be found. */

@@ -129,15 +129,20 @@ void threads_timer_delete(timer_t timer)
     timer_delete(timer);
 }
 
+static int open_task_file(pid_t tid, const char *name, int *fd)
+{
+    if (*fd >= 0)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    return *fd < 0 ? -1 : 0;
+}
+
 enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t address))
 {
-    if (*fd < 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-        *fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (*fd < 0)
-            return WAIT_BLOCKED;
-    }
+    if (open_task_file(tid, "syscall", fd) < 0)
+        return WAIT_BLOCKED;
     char text[128];
     ssize_t got = pread(*fd, text, sizeof text - 1, 0);
     if (got <= 0)
@@ -153,6 +158,22 @@ enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t add
             return WAIT_GIL;
     }
     return WAIT_BLOCKED;
+}
+
+int threads_run_delay_ns(pid_t tid, int *fd, int64_t *out)
+{
+    char text[96];
+    if (open_task_file(tid, "schedstat", fd) < 0)
+        return -1;
+    ssize_t got = pread(*fd, text, sizeof text - 1, 0);
+    if (got <= 0)
+        return -1;
+    text[got] = '\0';
+    char *end;
+    strtoull(text, &end, 10); /* time on the CPU */
+    unsigned long long waited = strtoull(end, &end, 10);
+    *out = (int64_t)waited;
+    return 0;
 }
 
 void threads_close_wait_file(int *fd)

@@ -1,0 +1,118 @@
+/* The profile writer: names, nulls for what was not measured, percentages, source text,
+ * the @profile restriction. The output is checked by looking for exact fragments. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "profile.h"
+
+static char source_path[] = "/tmp/heatline-test-profile-XXXXXX";
+
+static struct linetable *sample_table(void)
+{
+    struct linetable *table = linetable_new();
+    uint32_t file = linetable_intern(table, source_path);
+    uint32_t name = linetable_intern(table, "work");
+    struct counters *line2 = linetable_line(table, file, 2);
+    line2->python_s = 3;
+    struct counters *line3 = linetable_line(table, file, 3);
+    line3->native_s = 1;
+    linetable_line(table, file, 4); /* created, never credited: not written */
+    struct counters *function = linetable_function(table, file, name, 1);
+    function->python_s = 3;
+    function->native_s = 1;
+    return table;
+}
+
+static struct profile_input sample_input(struct linetable *table, struct string_list *argv)
+{
+    struct profile_input input = {0};
+    input.program = source_path;
+    input.argv = argv;
+    input.python_version = "3.11.7";
+    input.heatline_version = "0.1.0";
+    input.pid = 42;
+    input.elapsed_s = 5;
+    input.cpu_sampling_interval_s = 0.01;
+    input.samples = 400;
+    input.totals.python_s = 3;
+    input.totals.native_s = 1;
+    input.lines = table;
+    return input;
+}
+
+static int has(const char *document, const char *fragment)
+{
+    if (strstr(document, fragment))
+        return 1;
+    fprintf(stderr, "missing: %s\n", fragment);
+    return 0;
+}
+
+static void test_document_names_units_and_nulls(void)
+{
+    struct linetable *table = sample_table();
+    struct string_list argv = {0};
+    string_list_add(&argv, "prog.py");
+    struct profile_input input = sample_input(table, &argv);
+    char *document = profile_write(&input);
+    CHECK(document != NULL);
+    CHECK(has(document, "\"schema\":\"heatline-profile/1\""));
+    CHECK(has(document, "\"memory_sampling_rate_bytes\":null"));
+    CHECK(has(document, "\"message\":null"));
+    CHECK(has(document, "\"line\":2,\"source\":\"    total = 0\",\"python_s\":3,"));
+    CHECK(has(document, "\"python_percent\":75,"));
+    CHECK(has(document, "\"native_percent\":25,"));
+    CHECK(has(document, "\"alloc_mb\":null"));
+    CHECK(has(document, "\"leak\":null"));
+    CHECK(has(document, "\"functions\":[{\"name\":\"work\",\"line\":1,"));
+    CHECK(has(document, "\"profiled_functions\":null"));
+    CHECK(!strstr(document, "\"line\":4,"));
+    free(document);
+    string_list_free(&argv);
+    linetable_free(table);
+}
+
+static void test_decorated_functions_restrict_lines(void)
+{
+    struct linetable *table = sample_table();
+    struct profiled_function only = {source_path, "work", 1, 2};
+    struct profile_input input = sample_input(table, NULL);
+    input.restricted = 1;
+    input.functions = &only;
+    input.function_count = 1;
+    char *document = profile_write(&input);
+    CHECK(has(document, "\"line\":2,"));
+    CHECK(!strstr(document, "\"line\":3,"));
+    CHECK(has(document, "\"profiled_functions\":[{\"file\":"));
+    free(document);
+    linetable_free(table);
+}
+
+static void test_no_samples_gives_a_message(void)
+{
+    struct linetable *table = linetable_new();
+    struct profile_input input = sample_input(table, NULL);
+    input.samples = 0;
+    input.totals.python_s = input.totals.native_s = 0;
+    char *document = profile_write(&input);
+    CHECK(has(document, "\"message\":\"the program finished before any sample was taken\""));
+    CHECK(has(document, "\"files\":{}"));
+    free(document);
+    linetable_free(table);
+}
+
+int main(void)
+{
+    int fd = mkstemp(source_path);
+    const char *text = "def work():\n    total = 0\n    return total\n";
+    CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    test_document_names_units_and_nulls();
+    test_decorated_functions_restrict_lines();
+    test_no_samples_gives_a_message();
+    unlink(source_path);
+    return check_report("profile");
+}
