@@ -34,8 +34,9 @@ static const char *longest_containing(const struct string_list *dirs, const char
 
 int filter_is_program(const struct filter *filter, const char *path)
 {
-    /* Frozen modules are the interpreter's own (import machinery, os, ...), with no source. */
-    if (strncmp(path, "<frozen ", 8) == 0)
+    /* "<string>", "<stdin>", "<frozen os>": code with no source file (exec'd, generated, frozen
+     * into the interpreter); its time belongs to the program line that ran it. */
+    if (path[0] == '<')
         return 0;
     if (longest_containing(&filter->own_dirs, path) || contains_any(&filter->exclude_patterns, path))
         return 0;

@@ -189,16 +189,22 @@ static uintptr_t thread_state_next(uintptr_t thread_state, unsigned long *native
 
 uintptr_t frames_find_thread_state(pid_t tid)
 {
+    /* A thread state made for a new thread carries its creator's ids until the new thread runs,
+     * so two states can claim the creator's id: answer only when exactly one does. */
     PyInterpreterState *interpreter = PyInterpreterState_Main();
     uintptr_t thread_state = (uintptr_t)PyInterpreterState_ThreadHead(interpreter);
+    uintptr_t found = 0;
     for (int guard = 0; thread_state && guard < 100000; guard++) {
         unsigned long native_id = 0;
         uintptr_t next = thread_state_next(thread_state, &native_id);
-        if (native_id == (unsigned long)tid)
-            return thread_state;
+        if (native_id == (unsigned long)tid) {
+            if (found)
+                return 0;
+            found = thread_state;
+        }
         thread_state = next;
     }
-    return 0;
+    return found;
 }
 
 int frames_init(const uint8_t call_opcodes[256])

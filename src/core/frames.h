@@ -68,7 +68,8 @@ void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *con
 int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
                        struct frames_stack *out);
 
-/* The PyThreadState of the main interpreter whose thread has kernel id `tid`, or 0. */
+/* The PyThreadState of the main interpreter whose thread has kernel id `tid`, or 0 when none or
+ * several claim it (a new thread's state names its creator until the thread starts). */
 uintptr_t frames_find_thread_state(pid_t tid);
 
 /* Copies a code object's file, name and line table (process_vm_readv). Returns 0 or -1. */

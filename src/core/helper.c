@@ -31,7 +31,8 @@
 /* Off-CPU time of a thread found running at the beat goes to where it was last seen blocked, if
  * that was this recent (a thread alternating short sleeps and work); otherwise outside. */
 #define RECENT_BLOCK_NS 100000000LL
-/* How often to look again for the PyThreadState of a thread that has none yet (native threads). */
+/* At most how many beats apart to look again for the PyThreadState of a thread that has none
+ * yet (a native thread never gets one). */
 #define THREAD_STATE_RETRY_BEATS 50
 
 /* Where time goes: a line and its function, or nowhere (outside the program) when line is NULL. */
@@ -48,6 +49,7 @@ struct tracked_thread {
     int has_timer;
     uintptr_t thread_state;
     int thread_state_retry;
+    int thread_state_backoff;
     int64_t last_cpu_ns;
     int64_t last_wall_ns;
     int64_t cpu_ns;    /* CPU time while profiling was on */
@@ -283,8 +285,12 @@ static void find_thread_state(struct tracked_thread *thread)
     thread->thread_state = atomic_load_explicit(&thread->sampler.thread_state, memory_order_relaxed);
     if (thread->thread_state || thread->thread_state_retry-- > 0)
         return;
-    thread->thread_state_retry = THREAD_STATE_RETRY_BEATS;
     thread->thread_state = frames_find_thread_state(thread->tid);
+    /* Back off for threads that never get one (native threads), up to a limit. */
+    thread->thread_state_backoff = thread->thread_state_backoff ? thread->thread_state_backoff * 2 : 1;
+    if (thread->thread_state_backoff > THREAD_STATE_RETRY_BEATS)
+        thread->thread_state_backoff = THREAD_STATE_RETRY_BEATS;
+    thread->thread_state_retry = thread->thread_state_backoff;
 }
 
 /* Returns -1 when the thread is gone. */
@@ -344,11 +350,13 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
         }
     }
     /* Running now: the short waits since the last beat happened where it was last seen
-     * blocked, if that was recent, else where it last ran. */
+     * blocked, if that was recent, else where it last ran; and they were most likely of the
+     * kind it was last seen waiting for (the GIL, for threads that take turns running Python). */
+    int kind = thread->blocked_valid ? thread->blocked_kind : WAIT_BLOCKED;
     if (thread->blocked_valid && now - thread->blocked_seen_ns < RECENT_BLOCK_NS)
-        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
+        credit_off_cpu(s, thread, &thread->blocked, kind, off_ns);
     else
-        credit_off_cpu(s, thread, &thread->last, WAIT_BLOCKED, off_ns);
+        credit_off_cpu(s, thread, &thread->last, kind, off_ns);
     return 0;
 }
 
