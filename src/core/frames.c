@@ -223,6 +223,11 @@ int frames_init(const uint8_t call_opcodes[256])
     return 0;
 }
 
+int frames_interpreter_code(uintptr_t *start, uintptr_t *end)
+{
+    return threads_code_segment_of((uintptr_t)&PyEval_EvalCode, start, end);
+}
+
 int frames_address_in_gil(uintptr_t address)
 {
     return address >= gil_start && address < gil_end;

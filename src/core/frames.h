@@ -76,6 +76,10 @@ uintptr_t frames_find_thread_state(pid_t tid);
 int frames_copy_code(uintptr_t code, struct code_copy *out);
 void frames_free_code_copy(struct code_copy *copy);
 
+/* The interpreter's machine code (libpython, or the python executable when it is linked in):
+ * code running elsewhere is native, whatever the current bytecode. Returns 0 or -1. */
+int frames_interpreter_code(uintptr_t *start, uintptr_t *end);
+
 /* Whether `address` lies inside the interpreter's GIL state (futex waits there are GIL waits). */
 int frames_address_in_gil(uintptr_t address);
 

@@ -596,6 +596,9 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
         return -1;
     }
     codecache_reset();
+    uintptr_t code_start = 0, code_end = UINTPTR_MAX;
+    frames_interpreter_code(&code_start, &code_end);
+    sampler_set_interpreter_code(code_start, code_end);
     s->main_tid = threads_current_tid();
     s->helper_tid = -1;
     s->enabled = s->config.start_enabled;

@@ -22,6 +22,7 @@ static int signal_number = -1;
 static struct sigaction previous_action;
 static atomic_int enabled;
 static atomic_int handlers_running;
+static uintptr_t interpreter_code_start, interpreter_code_end;
 
 static enum code_class classify_cached(const struct frame_ref *ref, void *context)
 {
@@ -32,7 +33,6 @@ static enum code_class classify_cached(const struct frame_ref *ref, void *contex
 static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
 {
     (void)signo;
-    (void)ucontext;
     atomic_fetch_add_explicit(&handlers_running, 1, memory_order_acquire);
     int saved_errno = errno;
     struct sampler_thread *self = info->si_code == SI_TIMER ? info->si_value.sival_ptr : NULL;
@@ -59,6 +59,10 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
             if (thread_state) {
                 atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);
                 frames_walk_own(thread_state, classify_cached, NULL, &record->stack);
+                uintptr_t address = threads_interrupted_address(ucontext);
+                if (record->stack.state == SAMPLE_PYTHON && address &&
+                    (address < interpreter_code_start || address >= interpreter_code_end))
+                    record->stack.state = SAMPLE_NATIVE;
             } else {
                 record->stack.state = SAMPLE_NO_PYTHON;
                 record->stack.count = 0;
@@ -128,6 +132,12 @@ void sampler_uninstall(void)
         sigaction(signal_number, &previous_action, NULL);
     }
     signal_number = -1;
+}
+
+void sampler_set_interpreter_code(uintptr_t start, uintptr_t end)
+{
+    interpreter_code_start = start;
+    interpreter_code_end = end;
 }
 
 void sampler_set_enabled(int value)

@@ -46,6 +46,10 @@ int sampler_still_installed(void);
  * disposition found at install. Only once every timer is deleted. */
 void sampler_uninstall(void);
 
+/* Where the interpreter's own machine code lies: a sample interrupted outside it is native even
+ * when the current bytecode is not a call (`a @ b` on NumPy arrays runs in NumPy). */
+void sampler_set_interpreter_code(uintptr_t start, uintptr_t end);
+
 void sampler_set_enabled(int enabled);
 int sampler_is_enabled(void);
 

@@ -46,6 +46,13 @@ void threads_close_wait_file(int *fd);
  * /proc/self/task/<tid>/schedstat; `*fd` caches the file. -1 if unavailable. */
 int threads_run_delay_ns(pid_t tid, int *fd, int64_t *out);
 
+/* The instruction address a signal interrupted, from the handler's context argument; 0 if this
+ * platform's context is not known. Async-signal-safe. */
+uintptr_t threads_interrupted_address(const void *signal_context);
+/* The executable segment of the loaded object (library or program) that contains `address`.
+ * Returns 0, or -1 if no loaded object has it. */
+int threads_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end);
+
 /* Offset of the kernel thread id inside the C library's thread descriptor (what pthread_self()
  * points to), found by looking at two live threads; -1 if it could not be found. */
 int threads_pthread_tid_offset(void);

@@ -8,6 +8,8 @@
 #include "threads.h"
 
 #include <dirent.h>
+#include <link.h>
+#include <ucontext.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -230,4 +232,55 @@ int threads_pthread_tid_offset(void)
         start = offset + (int)sizeof(pid_t);
     }
     return -1;
+}
+
+uintptr_t threads_interrupted_address(const void *signal_context)
+{
+    const ucontext_t *context = signal_context;
+#if defined(__x86_64__)
+    return (uintptr_t)context->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+    return (uintptr_t)context->uc_mcontext.pc;
+#else
+    (void)context;
+    return 0;
+#endif
+}
+
+struct segment_search {
+    uintptr_t address;
+    uintptr_t start;
+    uintptr_t end;
+    int found;
+};
+
+static int find_segment(struct dl_phdr_info *info, size_t size, void *argument)
+{
+    (void)size;
+    struct segment_search *search = argument;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *header = &info->dlpi_phdr[i];
+        if (header->p_type != PT_LOAD || !(header->p_flags & PF_X))
+            continue;
+        uintptr_t start = info->dlpi_addr + header->p_vaddr;
+        uintptr_t end = start + header->p_memsz;
+        if (search->address >= start && search->address < end) {
+            search->start = start;
+            search->end = end;
+            search->found = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int threads_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end)
+{
+    struct segment_search search = {address, 0, 0, 0};
+    dl_iterate_phdr(find_segment, &search);
+    if (!search.found)
+        return -1;
+    *start = search.start;
+    *end = search.end;
+    return 0;
 }
