@@ -280,13 +280,40 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
                               argv=prepared.argv, program_dirs=[prepared.program_dir], enabled=not args.off)
     except (RuntimeError, ValueError) as error:
         fail(str(error), 1)
+    real_exit = os._exit
+
+    def report_then_exit(status: int) -> NoReturn:
+        """os._exit skips every cleanup: the profile is written first (not in a forked child)."""
+        if os.getpid() == pid and _core_running():
+            finish(args)
+        real_exit(status)
+
+    os._exit = report_then_exit  # type: ignore[assignment]
+    signal.signal(signal.SIGTERM, _terminate)
     status = run(prepared)
     if os.getpid() != pid:
         # A forked child that returned from the program: the parent reports.
-        os._exit(status)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    write_report(_session.stop_engine(), args)
+        real_exit(status)
+    finish(args)
     sys.exit(status)
+
+
+def finish(args: argparse.Namespace) -> None:
+    """Stops profiling and writes the report; Ctrl-C no longer interrupts from here."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout.flush()
+    write_report(_session.stop_engine(), args)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    """SIGTERM ends the program as it would without heatline, but the profile is kept."""
+    raise SystemExit(128 + signum)
+
+
+def _core_running() -> bool:
+    from . import _core
+
+    return bool(_core.is_running())
 
 
 def _profile_builtin() -> Any:
