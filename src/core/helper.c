@@ -59,6 +59,7 @@ struct tracked_thread {
     struct place last;
     struct place blocked;
     int blocked_valid;
+    int blocked_at_last_beat;
     int blocked_kind;
     int64_t blocked_seen_ns;
     int wait_fd;
@@ -341,14 +342,25 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
     if (readable && still) {
         int kind = threads_wait_kind(thread->tid, &thread->wait_fd, frames_address_in_gil);
         if (kind != WAIT_RUNNING) {
-            place_of(s, &stack, &thread->blocked);
+            struct place place;
+            place_of(s, &stack, &place);
+            if (thread->blocked_at_last_beat && place.line != thread->blocked.line) {
+                /* It woke from one wait and entered another since the last beat, at a moment
+                 * equally likely anywhere in between: half the time to each is unbiased. */
+                int64_t before_ns = off_ns / 2;
+                credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, before_ns);
+                off_ns -= before_ns;
+            }
+            thread->blocked = place;
             thread->blocked_valid = 1;
+            thread->blocked_at_last_beat = 1;
             thread->blocked_kind = kind;
             thread->blocked_seen_ns = now;
-            credit_off_cpu(s, thread, &thread->blocked, kind, off_ns);
+            credit_off_cpu(s, thread, &place, kind, off_ns);
             return 0;
         }
     }
+    thread->blocked_at_last_beat = 0;
     /* Running now: the short waits since the last beat happened where it was last seen
      * blocked, if that was recent, else where it last ran; and they were most likely of the
      * kind it was last seen waiting for (the GIL, for threads that take turns running Python). */
