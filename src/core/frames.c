@@ -23,6 +23,11 @@
 
 /* A stack deeper than this is walked only this far looking for the program's frame. */
 #define MAX_WALK_DEPTH 4096
+/* Even a thread's own newest frames can be unsafe to load: on 3.11 and 3.12 the interpreter
+ * publishes a new C-level frame record before setting its current_frame, and the compiler may
+ * order a new frame's links as it likes. So the handler reads the first frames through
+ * process_vm_readv (about 1 us a read) and only the settled frames below with plain loads. */
+#define SAFELY_READ_FRAMES 4
 #define MAX_STRING_BYTES 4096
 #define MAX_TABLE_BYTES (1 << 20)
 
@@ -244,24 +249,29 @@ static int opcode_calls(reader_fn read, const struct code_header *code, intptr_t
     return call_opcode[opcode];
 }
 
-static int walk(reader_fn read, uintptr_t thread_state, frames_classify classify, void *context,
+static int walk(reader_fn settled_read, uintptr_t thread_state, frames_classify classify, void *context,
                 struct frames_stack *out)
 {
     out->state = SAMPLE_NO_PYTHON;
     out->count = 0;
     out->resolved = 0;
     uintptr_t address;
-    if (!thread_state || read_top_frame(read, thread_state, &address) < 0)
+    if (!thread_state || read_top_frame(threads_remote_read, thread_state, &address) < 0)
         return -1;
     int innermost = 1;
     for (int depth = 0; address && depth < MAX_WALK_DEPTH; depth++) {
+        reader_fn read = depth < SAFELY_READ_FRAMES ? threads_remote_read : settled_read;
         struct raw_frame frame;
         if (read_frame(read, address, &frame) < 0)
             return -1;
         address = frame.previous;
-        struct code_header code;
-        if (frame.skip || !frame.code || read_code_header(read, frame.code, &code) < 0)
+        if (frame.skip)
             continue;
+        /* Every frame of the chain runs a code object: anything else means the chain was read
+         * mid-update (see SAFELY_READ_FRAMES), and following it further would load garbage. */
+        struct code_header code;
+        if (!frame.code || read_code_header(read, frame.code, &code) < 0)
+            return -1;
         if (normalize_instruction(&frame, &code))
             continue;
         if (frame.instruction < 0)
