@@ -1,0 +1,312 @@
+"""Fixtures for heatline's end-to-end tests: run the heatline command (or a program under plain
+python) and read the profile document it writes.
+
+The command is the one installed beside the interpreter running the tests, so the tests check
+the heatline in the virtual environment they run in. Programs with known truth live in
+tests/programs/; a line they measure carries a `# line: NAME` marker that tests look up.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+import json
+import math
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HEATLINE = Path(sys.executable).parent / "heatline"
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+SCHEMA = "heatline-profile/1"
+
+# Every program here runs for a few seconds at most: this limit catches a hang, not a slow run.
+RUN_TIMEOUT_S = 120
+# The writer rounds each number it writes; a total and the sum of its parts (or a percent and
+# the seconds it is computed from) may differ by that rounding, and by no more than this.
+SUM_RELATIVE_TOLERANCE = 0.01
+SUM_ABSOLUTE_TOLERANCE_S = 0.01
+PERCENT_TOLERANCE_POINTS = 0.05
+# Seconds of a line against what the program measured around it: a 0.2-1 s line gets 20-100
+# samples at the default 10 ms, evenly spaced in CPU time, so a few either way plus the line's
+# edges; the clocks scale the samples to each thread's CPU time.
+LINE_SECONDS_RELATIVE_MARGIN = 0.2
+LINE_SECONDS_ABSOLUTE_MARGIN_S = 0.03
+
+COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
+LINE_KEYS = {
+    "line", "source", *COUNTERS,
+    "python_percent", "native_percent", "system_percent", "gil_wait_percent",
+    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb",
+    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
+}
+FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
+TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "peak_mb", "copy_mb", "gpu_percent"}
+TOP_LEVEL_KEYS = {
+    "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
+    "cpu_sampling_interval_s", "memory_sampling_rate_bytes", "gpu", "samples", "message",
+    "totals", "timeline", "processes", "threads", "profiled_functions", "files",
+}
+
+MARKER = re.compile(r"#\s*line:\s*([\w-]+)")
+# A frame of heatline's own package in a traceback (installed or from a source tree).
+HEATLINE_FRAME = re.compile(r'File "[^"]*[/\\]heatline[/\\]')
+
+
+def marked_lines(program: Path) -> dict[str, int]:
+    """The line numbers of a program's `# line: NAME` markers, by NAME."""
+    found = {}
+    for number, text in enumerate(Path(program).read_text().splitlines(), start=1):
+        match = MARKER.search(text)
+        if match:
+            found[match.group(1)] = number
+    return found
+
+
+def time_s(counters: dict) -> float:
+    """python + native + system seconds: the time the percentages are shares of."""
+    return counters["python_s"] + counters["native_s"] + counters["system_s"]
+
+
+def cpu_s(counters: dict) -> float:
+    """python + native seconds: time on a CPU in user code."""
+    return counters["python_s"] + counters["native_s"]
+
+
+def close(measured: float, expected: float) -> bool:
+    return math.isclose(measured, expected, rel_tol=SUM_RELATIVE_TOLERANCE,
+                        abs_tol=SUM_ABSOLUTE_TOLERANCE_S)
+
+
+def assert_seconds_match(measured: float, truth: float, what: str) -> None:
+    """measured: python + native + system seconds of a line (or thread); truth: the program's
+    time.thread_time() around it, which counts user and kernel CPU time (a CPU-bound line waits
+    for nothing else, and GIL wait is counted apart)."""
+    margin = LINE_SECONDS_RELATIVE_MARGIN * truth + LINE_SECONDS_ABSOLUTE_MARGIN_S
+    assert abs(measured - truth) <= margin, (
+        f"{what}: profiled {measured:.3f} s, measured {truth:.3f} s")
+
+
+def assert_no_heatline_traceback(stderr: str, program_raises: bool = False) -> None:
+    """No traceback at all unless the program raises; never a frame of heatline's own code."""
+    if not program_raises:
+        assert "Traceback" not in stderr, stderr
+    assert not HEATLINE_FRAME.search(stderr), stderr
+
+
+class Profile:
+    """A profile document, with the look-ups the tests need."""
+
+    def __init__(self, document: dict) -> None:
+        self.document = document
+
+    def __getitem__(self, key: str):
+        return self.document[key]
+
+    @property
+    def total_s(self) -> float:
+        return time_s(self.document["totals"])
+
+    def file(self, path: Path | str) -> dict | None:
+        wanted = os.path.realpath(path)
+        for key, entry in self.document["files"].items():
+            if os.path.realpath(key) == wanted:
+                return entry
+        return None
+
+    def line(self, path: Path | str, number: int) -> dict | None:
+        entry = self.file(path)
+        for line in entry["lines"] if entry else ():
+            if line["line"] == number:
+                return line
+        return None
+
+    def marked(self, program: Path, name: str) -> dict | None:
+        """The entry of the line marked `# line: NAME` in program, or None if it is absent."""
+        return self.line(program, marked_lines(program)[name])
+
+    def function(self, path: Path | str, name: str) -> dict | None:
+        entry = self.file(path)
+        for function in entry["functions"] if entry else ():
+            if function["name"] == name:
+                return function
+        return None
+
+    def thread(self, ids: set[int]) -> dict | None:
+        """The thread entry whose tid is one of ids (a thread's ident or native id)."""
+        for thread in self.document["threads"]:
+            if thread["tid"] in ids:
+                return thread
+        return None
+
+    def assert_well_formed(self) -> None:
+        """The document has every field of heatline-profile/1, and its numbers add up."""
+        doc = self.document
+        assert doc["schema"] == SCHEMA
+        assert TOP_LEVEL_KEYS <= doc.keys(), TOP_LEVEL_KEYS - doc.keys()
+        assert isinstance(doc["program"], str) and doc["program"]
+        assert all(isinstance(arg, str) for arg in doc["argv"])
+        assert doc["python_version"] == platform.python_version()
+        assert doc["heatline_version"] == importlib.metadata.version("heatline")
+        assert doc["elapsed_s"] >= 0
+        assert doc["cpu_sampling_interval_s"] > 0
+        assert {"available", "device", "per_process"} <= doc["gpu"].keys()
+        assert isinstance(doc["samples"]["cpu"], int) and doc["samples"]["cpu"] >= 0
+        assert isinstance(doc["samples"]["dropped"], int) and doc["samples"]["dropped"] >= 0
+        assert doc["message"] is None or (isinstance(doc["message"], str) and doc["message"])
+        totals = doc["totals"]
+        assert TOTALS_KEYS <= totals.keys(), TOTALS_KEYS - totals.keys()
+        assert all(totals[key] >= 0 for key in (*COUNTERS, "outside_program_s"))
+        assert doc["processes"], "at least the profiled process itself"
+        for process in doc["processes"]:
+            assert isinstance(process["pid"], int) and process["elapsed_s"] >= 0
+            assert all(isinstance(arg, str) for arg in process["argv"])
+        for thread in doc["threads"]:
+            assert isinstance(thread["tid"], int)
+            assert all(thread[key] >= 0 for key in COUNTERS)
+        if doc["profiled_functions"] is not None:
+            for function in doc["profiled_functions"]:
+                assert {"file", "name", "first_line", "last_line"} <= function.keys()
+                assert function["first_line"] <= function["last_line"]
+        total = self.total_s
+        in_files = 0.0
+        for path, entry in doc["files"].items():
+            assert os.path.isabs(path), path
+            self._assert_file_well_formed(path, entry, total)
+            in_files += time_s(entry)
+        if doc["profiled_functions"] is None:
+            assert close(in_files + totals["outside_program_s"], total), (in_files, totals)
+        else:
+            # Restricted to decorated functions: the other lines are left out of the files.
+            assert in_files + totals["outside_program_s"] <= total * (1 + 1e-9), (in_files, totals)
+        for key in COUNTERS:
+            in_threads = sum(thread[key] for thread in doc["threads"])
+            assert close(in_threads, totals[key]), (key, in_threads, totals[key])
+
+    @staticmethod
+    def _assert_file_well_formed(path: str, entry: dict, total: float) -> None:
+        lines, functions = entry["lines"], entry["functions"]
+        numbers = [line["line"] for line in lines]
+        assert numbers == sorted(set(numbers)), f"{path}: lines not ascending: {numbers}"
+        starts = [function["line"] for function in functions]
+        assert starts == sorted(starts), f"{path}: functions not ascending: {starts}"
+        source = Path(path).read_text().splitlines() if os.path.exists(path) else None
+        for line in lines:
+            assert LINE_KEYS <= line.keys(), (path, LINE_KEYS - line.keys())
+            assert all(line[key] >= 0 for key in COUNTERS), line
+            if source is not None:
+                assert line["source"] == source[line["line"] - 1], (path, line["line"])
+        for function in functions:
+            assert FUNCTION_KEYS <= function.keys(), (path, FUNCTION_KEYS - function.keys())
+        for key in COUNTERS:
+            assert close(sum(line[key] for line in lines), entry[key]), (path, key)
+        if total > 0:
+            assert abs(entry["percent"] - time_s(entry) / total * 100) <= PERCENT_TOLERANCE_POINTS
+            for line in lines:
+                for key in COUNTERS:
+                    share = line[key] / total * 100
+                    percent = line[key.replace("_s", "_percent")]
+                    assert abs(percent - share) <= PERCENT_TOLERANCE_POINTS, (path, line, key)
+
+
+@dataclass
+class Run:
+    """One run of the heatline command: the process result, the profile and the truth."""
+
+    result: subprocess.CompletedProcess
+    written: Profile | None  # None when the command wrote no profile
+    measured: dict | None  # what a truth program measured itself, None when it wrote nothing
+
+    @property
+    def profile(self) -> Profile:
+        assert self.written is not None, (
+            f"no profile was written (exit status {self.returncode})\nstderr:\n{self.stderr}")
+        return self.written
+
+    @property
+    def truth(self) -> dict:
+        assert self.measured is not None, (
+            f"the program wrote no truth (exit status {self.returncode})\nstderr:\n{self.stderr}")
+        return self.measured
+
+    @property
+    def returncode(self) -> int:
+        return self.result.returncode
+
+    @property
+    def stdout(self) -> str:
+        return self.result.stdout
+
+    @property
+    def stderr(self) -> str:
+        return self.result.stderr
+
+
+class Runner:
+    """Runs the heatline command, or python itself, with files in one test's tmp_path."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self._numbers = itertools.count()
+
+    def new_path(self, stem: str, suffix: str = ".json") -> Path:
+        return self.tmp_path / f"{stem}-{next(self._numbers)}{suffix}"
+
+    def command(self, *args: str, **run_options) -> subprocess.CompletedProcess:
+        """heatline with exactly these arguments."""
+        return self._run([str(HEATLINE), *map(str, args)], **run_options)
+
+    def python(self, *args: str, **run_options) -> subprocess.CompletedProcess:
+        """The plain interpreter with exactly these arguments (the reference behaviour)."""
+        return self._run([sys.executable, *map(str, args)], **run_options)
+
+    def profile(self, program: Path | str, *program_args: str, options: tuple = (),
+                truth: bool = False, **run_options) -> Run:
+        """heatline [options] --json --outfile OUT program [TRUTH] [program_args]."""
+        outfile = self.new_path("profile")
+        truth_path = self.new_path("truth") if truth else None
+        args = [*options, "--json", "--outfile", outfile, program]
+        args += [truth_path] if truth_path else []
+        result = self.command(*args, *program_args, **run_options)
+        profile = Profile(json.loads(outfile.read_text())) if outfile.exists() else None
+        measured = None
+        if truth_path and truth_path.exists():
+            measured = json.loads(truth_path.read_text())
+        return Run(result, profile, measured)
+
+    @staticmethod
+    def _run(argv: list[str], timeout: float = RUN_TIMEOUT_S, input: str | None = None,
+             **popen_options) -> subprocess.CompletedProcess:
+        """subprocess.run(argv, capture_output=True, text=True, timeout=timeout), except that a
+        run that hangs is ended together with every process it forked (its own session)."""
+        stdin = popen_options.pop("stdin", subprocess.DEVNULL)
+        stdin = subprocess.PIPE if input is not None else stdin
+        with subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True, **popen_options) as process:
+            try:
+                stdout, stderr = process.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                pytest.fail(f"{argv} did not end within {timeout} s\nstdout: {stdout[-2000:]}"
+                            f"\nstderr: {stderr[-2000:]}", pytrace=False)
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="session")
+def installed_heatline() -> Path:
+    if not HEATLINE.exists():
+        pytest.fail(f"{HEATLINE} does not exist: install heatline into the virtual environment "
+                    "that runs the tests (make install)", pytrace=False)
+    return HEATLINE
+
+
+@pytest.fixture
+def heatline(installed_heatline: Path, tmp_path: Path) -> Runner:
+    return Runner(tmp_path)

@@ -1,0 +1,208 @@
+"""Bad input, programs that fail, exit or are interrupted, and programs that stress the engine:
+a clear message, the exit status python3 gives, the profile kept, and never a crash, a hang or
+a traceback from heatline's own code."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import HEATLINE, PROGRAMS, Profile, assert_no_heatline_traceback, cpu_s
+
+ECHO = PROGRAMS / "echo_run.py"
+RAISES = PROGRAMS / "raises.py"
+EXITS_WITH = PROGRAMS / "exits_with.py"
+SPINS = PROGRAMS / "spins_until_interrupted.py"
+INSTANT = PROGRAMS / "instant.py"
+OWN_TIMERS = PROGRAMS / "own_timers.py"
+DEEP_RECURSION = PROGRAMS / "deep_recursion.py"
+MANY_THREADS = PROGRAMS / "many_threads.py"
+FORKS = PROGRAMS / "forks.py"
+LIBRARY_STRESS = PROGRAMS / "library_stress.py"
+# Runs of the frame-walk stress: a crash in the walk showed up in about one run of three.
+STRESS_RUNS = 4
+
+# The program's own 10 ms timers over 0.6 s expire ~60 times; Python may merge two expirations
+# that arrive before it runs the handler, rarely in a busy loop. A profiler that takes, blocks
+# or resets the program's signals loses most of them.
+OWN_TIMER_MIN_FRACTION = 0.8
+OWN_TIMER_EXTRA_TICKS = 2
+# The spinning program prints "ready" within a second of starting; then it spins this long.
+READY_TIMEOUT_S = 30
+SPIN_BEFORE_INTERRUPT_S = 0.5
+# Python time the spin line must show after SPIN_BEFORE_INTERRUPT_S of spinning: less than
+# half of it would mean the last samples before the interrupt were lost.
+INTERRUPTED_SPIN_MIN_S = 0.2
+# 2,000 threads take about 0.5 s under python3; registering and retiring each thread with the
+# engine may cost milliseconds, not tens of them.
+MANY_THREADS_MAX_S = 30
+# The forked child's exit status, set in forks.py.
+CHILD_STATUS = 7
+
+
+def test_missing_program_is_one_line_naming_its_absolute_path_with_status_2(heatline, tmp_path):
+    result = heatline.command("no_such_program.py", cwd=tmp_path)
+    assert result.returncode == 2
+    missing = tmp_path / "no_such_program.py"
+    expected = f"heatline: can't open file '{missing}': [Errno 2] No such file or directory"
+    assert expected in result.stderr.splitlines(), result.stderr
+    assert result.stdout == ""
+    assert_no_heatline_traceback(result.stderr)
+
+
+def test_directory_without_main_is_refused_as_python_refuses_it(heatline, tmp_path):
+    expected = heatline.python(tmp_path)
+    result = heatline.command(tmp_path)
+    assert result.returncode == expected.returncode != 0, result.stderr
+    assert str(tmp_path) in result.stderr and "__main__" in result.stderr
+    assert result.stdout == ""
+    assert_no_heatline_traceback(result.stderr)
+
+
+def test_syntax_error_is_printed_as_python_prints_it(heatline, tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1\ndef broken(:\n    pass\n")
+    expected = heatline.python(broken)
+    result = heatline.command(broken)
+    assert result.returncode == expected.returncode == 1
+    assert result.stderr == expected.stderr
+    assert "SyntaxError" in result.stderr
+    assert_no_heatline_traceback(result.stderr)
+
+
+@pytest.mark.parametrize("args", [("--no-such-option", ECHO),
+                                  ("--cpu-sampling-interval", "not-a-number", ECHO)],
+                         ids=["unknown option", "bad option value"])
+def test_bad_option_is_refused_with_status_2(heatline, args):
+    result = heatline.command(*args)
+    assert result.returncode == 2, result.stderr
+    assert args[0] in result.stderr
+    assert result.stdout == ""
+    assert_no_heatline_traceback(result.stderr)
+
+
+@pytest.mark.parametrize("args", [(), ("--json",), ("-m",)],
+                         ids=["nothing", "options only", "bare -m"])
+def test_no_program_is_refused_with_status_2(heatline, args):
+    result = heatline.command(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip()
+    assert_no_heatline_traceback(result.stderr)
+
+
+def test_unknown_module_fails_as_python_dash_m_does(heatline):
+    expected = heatline.python("-m", "no_such_module_for_heatline")
+    result = heatline.command("-m", "no_such_module_for_heatline")
+    assert result.returncode == expected.returncode
+    assert "No module named no_such_module_for_heatline" in result.stderr
+    assert_no_heatline_traceback(result.stderr)
+
+
+def test_program_exception_prints_its_traceback_as_python_does_and_keeps_the_profile(heatline):
+    expected = heatline.python(RAISES)
+    run = heatline.profile(RAISES)
+    assert run.returncode == expected.returncode == 1
+    assert run.stderr == expected.stderr
+    assert_no_heatline_traceback(run.stderr, program_raises=True)
+    run.profile.assert_well_formed()
+    assert run.profile.marked(RAISES, "work")["python_s"] > 0
+
+
+@pytest.mark.parametrize("status", [0, 3, 42])
+def test_sys_exit_status_is_the_programs_and_the_profile_is_kept(heatline, status):
+    run = heatline.profile(EXITS_WITH, str(status))
+    assert run.returncode == status, run.stderr
+    assert_no_heatline_traceback(run.stderr)
+    run.profile.assert_well_formed()
+    assert run.profile.marked(EXITS_WITH, "work")["python_s"] > 0
+
+
+def test_sigint_keeps_the_profile_and_exits_with_130(heatline):
+    outfile = heatline.new_path("profile")
+    argv = [str(HEATLINE), "--json", "--outfile", str(outfile), str(SPINS)]
+    with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as process:
+        try:
+            readable, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT_S)
+            assert readable and process.stdout.readline() == "ready\n"
+            time.sleep(SPIN_BEFORE_INTERRUPT_S)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=READY_TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, stderr
+    assert_no_heatline_traceback(stderr, program_raises=True)
+    profile = Profile(json.loads(outfile.read_text()))
+    profile.assert_well_formed()
+    assert profile.marked(SPINS, "spin")["python_s"] >= INTERRUPTED_SPIN_MIN_S
+
+
+def test_program_ending_before_any_sample_gets_a_profile_with_a_message(heatline):
+    # A 0.5 s interval: the program ends long before its first sample is due.
+    run = heatline.profile(INSTANT, options=("--cpu-sampling-interval", "0.5"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "instant\n"
+    assert_no_heatline_traceback(run.stderr)
+    run.profile.assert_well_formed()
+    assert run.profile["samples"]["cpu"] == 0
+    assert isinstance(run.profile["message"], str) and run.profile["message"]
+
+
+def test_programs_own_interval_timers_keep_firing(heatline):
+    run = heatline.profile(OWN_TIMERS)
+    assert run.returncode == 0, run.stderr
+    counts = json.loads(run.stdout.splitlines()[-1])
+    for name, expected in counts["expected"].items():
+        handled = counts["handled"][name]
+        assert OWN_TIMER_MIN_FRACTION * expected <= handled <= expected + OWN_TIMER_EXTRA_TICKS, (
+            name, counts)
+    run.profile.assert_well_formed()
+    assert cpu_s(run.profile.marked(OWN_TIMERS, "busy")) > 0
+
+
+def test_ten_thousand_deep_recursion_runs_to_the_end(heatline):
+    run = heatline.profile(DEEP_RECURSION)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "deepest descent done: 4\n"
+    assert_no_heatline_traceback(run.stderr)
+    run.profile.assert_well_formed()
+    assert run.profile.marked(DEEP_RECURSION, "frame-work")["python_s"] > 0
+
+
+def test_two_thousand_short_threads_start_and_end(heatline):
+    started = time.monotonic()
+    run = heatline.profile(MANY_THREADS)
+    elapsed_s = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "threads finished: 2000\n"
+    assert_no_heatline_traceback(run.stderr)
+    assert elapsed_s <= MANY_THREADS_MAX_S
+    run.profile.assert_well_formed()
+
+
+def test_fast_sampling_of_deep_library_stacks_never_crashes(heatline):
+    for _ in range(STRESS_RUNS):
+        run = heatline.profile(LIBRARY_STRESS, options=("--profile-all", "--cpu-sampling-interval", "0.001"),
+                               timeout=60)
+        assert run.returncode == 0, (run.returncode, run.stderr)
+        assert run.stdout == "stress done\n"
+        run.profile.assert_well_formed()
+        files = {os.path.realpath(path): entry for path, entry in run.profile["files"].items()}
+        assert files[str(LIBRARY_STRESS)]["python_s"] > 0
+        assert any("fractions.py" in path for path in files), "standard library code is profiled"
+
+
+@pytest.mark.parametrize("mode", ["os_exit", "sys_exit"])
+def test_fork_without_exec_child_and_parent_exit_normally(heatline, mode):
+    run = heatline.profile(FORKS, mode, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [json.dumps({"child_exit_status": CHILD_STATUS})]
+    assert_no_heatline_traceback(run.stderr)
+    run.profile.assert_well_formed()
+    assert run.profile.marked(FORKS, "work")["python_s"] > 0
