@@ -32,6 +32,7 @@ PY
 }
 
 failed=0
+passed=0
 for ver in "$@"; do
   venv=".venv-smoke-$ver"
   log="$venv/smoke.log"
@@ -68,5 +69,7 @@ for ver in "$@"; do
     echo "smoke $ver: FAIL (frame-walk stress exited with $stress_failed; see $log)"; failed=1; continue
   fi
   echo "smoke $ver: ok (Python $full; $summary)"
+  passed=$((passed + 1))
 done
+echo "smoke: $passed passed, $(($# - passed)) failed"
 exit "$failed"
