@@ -79,6 +79,7 @@ OWN_WORKLOADS = [
     ("numpy_heavy", "numpy"),
     ("threads_mixed", "threads"),
     ("alloc_heavy", "alloc"),
+    ("pure_python", "pure"),
 ]
 QUICK_WORKLOADS = ["raytrace", "numpy_heavy"]
 QUICK_CONFIGS = ["python", "heatline", "heatline --cpu-only", "scalene", "scalene --cpu-only"]

@@ -15,7 +15,6 @@ import platform
 import site
 import sys
 import sysconfig
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
 
 from . import _core
@@ -29,27 +28,28 @@ profiled_functions: list[tuple[str, str, int, int]] = []
 owned_by_cli = False
 
 
-@dataclass
 class Options:
     """What a user can choose about a session (CLI flags and API keywords)."""
 
-    cpu_sampling_interval: float = DEFAULT_CPU_SAMPLING_INTERVAL_S
-    profile_all: bool = False
-    profile_only: Sequence[str] = field(default_factory=tuple)
-    profile_exclude: Sequence[str] = field(default_factory=tuple)
-    reduced_profile: bool = False
-    cpu_only: bool = True
+    KEYWORDS = ("cpu_sampling_interval", "profile_all", "profile_only", "profile_exclude", "reduced_profile",
+                "cpu_only")
+
+    def __init__(self, cpu_sampling_interval: float = DEFAULT_CPU_SAMPLING_INTERVAL_S, profile_all: bool = False,
+                 profile_only: Iterable[str] | str = (), profile_exclude: Iterable[str] | str = (),
+                 reduced_profile: bool = False, cpu_only: bool = True) -> None:
+        self.cpu_sampling_interval = float(cpu_sampling_interval)
+        self.profile_all = bool(profile_all)
+        self.profile_only = split_patterns(profile_only)
+        self.profile_exclude = split_patterns(profile_exclude)
+        self.reduced_profile = bool(reduced_profile)
+        self.cpu_only = bool(cpu_only)
 
     @classmethod
     def from_keywords(cls, keywords: dict[str, Any]) -> "Options":
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(keywords) - known)
+        unknown = sorted(set(keywords) - set(cls.KEYWORDS))
         if unknown:
             raise TypeError(f"unknown heatline option(s): {', '.join(unknown)}")
-        options = cls(**keywords)
-        options.profile_only = split_patterns(options.profile_only)
-        options.profile_exclude = split_patterns(options.profile_exclude)
-        return options
+        return cls(**keywords)
 
 
 def split_patterns(value: Iterable[str] | str) -> tuple[str, ...]:

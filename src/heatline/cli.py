@@ -17,8 +17,7 @@ import sys
 import threading
 import traceback
 import types
-from dataclasses import dataclass
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, NamedTuple, NoReturn, Optional, Sequence
 
 from . import _session
 
@@ -32,8 +31,7 @@ class UsageError(Exception):
     """A mistake on the command line: one message line, exit status 2."""
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """What to run: a script path or a module name, and its arguments."""
 
     script: Optional[str]
@@ -115,8 +113,8 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Opt
     options = _session.Options(
         cpu_sampling_interval=args.cpu_sampling_interval,
         profile_all=args.profile_all,
-        profile_only=_session.split_patterns(args.profile_only),
-        profile_exclude=_session.split_patterns(args.profile_exclude),
+        profile_only=args.profile_only,
+        profile_exclude=args.profile_exclude,
         reduced_profile=args.reduced_profile,
     )
     return args, options, program
@@ -129,8 +127,7 @@ def fail(message: str, status: int) -> NoReturn:
 
 # ---- preparing the program --------------------------------------------------------------------
 
-@dataclass
-class Prepared:
+class Prepared(NamedTuple):
     """A program ready to run: its code (or module name), argv, and the program's directory."""
 
     code: Optional[types.CodeType]

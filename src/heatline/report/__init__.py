@@ -6,12 +6,20 @@ This package reads the document only; it never imports the engine (`heatline._co
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import Any, Optional, TextIO
 
 from .document import filter_reduced
-from .terminal import render_text
 
 __all__ = ["filter_reduced", "render_text", "write_json"]
+
+
+def render_text(doc: dict[str, Any], out: TextIO, *, color: Optional[bool] = None, reduced: bool = False,
+                width: Optional[int] = None) -> None:
+    """Write the terminal report of `doc` to `out` (see terminal.render_text). rich is imported
+    only here: a program profiled with --json does not pay for it."""
+    from . import terminal
+
+    terminal.render_text(doc, out, color=color, reduced=reduced, width=width)
 
 
 def write_json(doc: dict[str, Any], out: TextIO) -> None:
