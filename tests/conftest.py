@@ -33,8 +33,8 @@ RUN_TIMEOUT_S = 120
 SUM_RELATIVE_TOLERANCE = 0.01
 SUM_ABSOLUTE_TOLERANCE_S = 0.01
 PERCENT_TOLERANCE_POINTS = 0.05
-# Seconds of a line against what the program measured around it: a 0.2-1 s line gets 20-100
-# samples at the default 10 ms, evenly spaced in CPU time, so a few either way plus the line's
+# Seconds of a line against what the program measured around it: a 0.2-1 s line gets 40-200
+# samples at the default 5 ms, one per stratum of CPU time, so a few either way plus the line's
 # edges; the clocks scale the samples to each thread's CPU time.
 LINE_SECONDS_RELATIVE_MARGIN = 0.2
 LINE_SECONDS_ABSOLUTE_MARGIN_S = 0.03

@@ -12,9 +12,9 @@ SYSTEM = PROGRAMS / "system_truth.py"
 THREADS = PROGRAMS / "threads_truth.py"
 NUMPY = PROGRAMS / "numpy_truth.py"
 
-# Shares of ~1-2 s runs sampled every 10 ms of CPU time (100-200 samples): the samples are
-# evenly spaced in CPU time, so a share is off by a few samples at most, i.e. a few points;
-# 8 points leaves room for line edges and timer skid without hiding a misattributed line.
+# Shares of ~1-2 s runs sampled once per 5 ms stratum of CPU time (200-400 samples): a share is
+# off by a few samples at most, i.e. a few points; 8 points leaves room for line edges and
+# timer skid without hiding a misattributed line.
 SHARE_MARGIN_POINTS = 8
 # A line that only runs bytecode, or only sits in one C call, spends its CPU time all in python
 # or all in native; a sample or two at its edges may fall on the neighbouring state. (Kernel

@@ -146,9 +146,9 @@ def test_cpu_only_leaves_memory_and_gpu_fields_null(heatline):
             assert line[key] is None, (line["line"], key)
 
 
-def test_default_cpu_sampling_interval_is_ten_milliseconds(heatline):
+def test_default_cpu_sampling_interval_is_five_milliseconds(heatline):
     run = heatline.profile(LINE_SHARES, truth=True)
-    assert run.profile["cpu_sampling_interval_s"] == 0.01
+    assert run.profile["cpu_sampling_interval_s"] == 0.005
 
 
 @pytest.mark.parametrize("interval_s", SAMPLING_INTERVALS_S)

@@ -1,12 +1,13 @@
 /* helper: see helper.h.
  *
  * How time is split (docs/how-it-works.md has the derivation and error bounds):
- *   - each sample stands for q * k seconds of its thread's CPU time (q the interval, k the
- *     expirations); the part the thread spent in the kernel since its previous sample is system
- *     time, the rest is Python if the innermost frame was executing bytecode, native if it sat on a
- *     call instruction (expirations merged inside one long call are native too);
- *   - the clocks decide how much time there was: what a thread's CPU clock ran beyond its samples'
- *     weight (less than one interval) is added to the place of its last sample when it ends;
+ *   - each sample stands for one sampling interval of its thread's CPU time (one sample per
+ *     stratum, see sampler.h); the kernel's share of the thread's time since its previous
+ *     sample is system time,
+ *     the rest is Python if the innermost frame was running bytecode in the interpreter, native
+ *     if it sat on a call instruction or the thread was running code outside the interpreter;
+ *   - the clocks decide how much time there was: what a thread's CPU clock ran after its last
+ *     sample is added to the place of that sample when the thread (or the session) ends;
  *   - off-CPU time = wall - CPU clock since the previous beat, exact, credited to the line the
  *     thread is blocked on now: GIL wait if it waits on the GIL's futex, system time otherwise. */
 #define _GNU_SOURCE
@@ -198,34 +199,24 @@ static struct tracked_thread *find_thread(struct session *s, pid_t tid)
     return NULL;
 }
 
-/* CPU time split by the kernel fraction and by whether the thread ran bytecode. */
-static struct counters split_cpu(double seconds, double interval_s, double system_fraction,
-                                 uint8_t state)
+/* CPU time split by the kernel's share and by where the thread was. */
+static struct counters split_cpu(double seconds, double system_fraction, uint8_t state)
 {
     struct counters amount = {0, 0, 0, 0};
     amount.system_s = system_fraction * seconds;
-    double user = seconds - amount.system_s;
-    if (state == SAMPLE_PYTHON) {
-        /* Only the period that ended at the sample was seen in bytecode; expirations merged into
-         * it happened while the thread could not take the signal, that is, inside a call. */
-        double python = (1 - system_fraction) * (interval_s < seconds ? interval_s : seconds);
-        amount.python_s = python;
-        amount.native_s = user - python > 0 ? user - python : 0;
-    } else {
-        amount.native_s = user;
-    }
+    if (state == SAMPLE_PYTHON)
+        amount.python_s = seconds - amount.system_s;
+    else
+        amount.native_s = seconds - amount.system_s;
     return amount;
 }
 
 static void credit_sample(struct session *s, struct tracked_thread *thread,
                           const struct cpu_sample *sample)
 {
-    double interval_s = (double)s->config.cpu_sampling_interval_ns / 1e9;
-    double weight_s = interval_s * sample->expirations;
-    int64_t busy = sample->user_ns + sample->system_ns;
-    if (busy > 0)
-        thread->system_fraction = (double)sample->system_ns / (double)busy;
-    struct counters amount = split_cpu(weight_s, interval_s, thread->system_fraction,
+    if (sample->cpu_ns > 0)
+        thread->system_fraction = (double)sample->system_ns / (double)sample->cpu_ns;
+    struct counters amount = split_cpu((double)sample->weight_ns / 1e9, thread->system_fraction,
                                        sample->stack.state);
     struct place place = {NULL, NULL};
     int has_python = thread->thread_state ||
@@ -241,7 +232,7 @@ static void credit_sample(struct session *s, struct tracked_thread *thread,
         thread->last = place;
     }
     thread->last_state = sample->stack.state;
-    thread->weight_ns += s->config.cpu_sampling_interval_ns * sample->expirations;
+    thread->weight_ns += sample->weight_ns;
     s->samples++;
     credit(s, thread, &place, &amount);
 }
@@ -259,9 +250,8 @@ static void credit_remainder(struct session *s, struct tracked_thread *thread)
     int64_t remainder_ns = thread->cpu_ns - thread->weight_ns;
     if (remainder_ns <= 0)
         return;
-    double seconds = (double)remainder_ns / 1e9;
     uint8_t state = thread->weight_ns ? thread->last_state : SAMPLE_PYTHON;
-    struct counters amount = split_cpu(seconds, seconds, thread->system_fraction, state);
+    struct counters amount = split_cpu((double)remainder_ns / 1e9, thread->system_fraction, state);
     thread->weight_ns = thread->cpu_ns;
     credit(s, thread, &thread->last, &amount);
 }
@@ -390,7 +380,9 @@ static struct tracked_thread *track(struct session *s, pid_t tid, int64_t now)
         return NULL;
     }
     thread->has_timer = 1;
-    threads_timer_arm(thread->timer, s->config.cpu_sampling_interval_ns);
+    uint64_t seed = (uint64_t)now ^ ((uint64_t)tid << 32) ^ (uint64_t)(uintptr_t)thread;
+    sampler_thread_start(&thread->sampler, thread->timer, thread->last_cpu_ns,
+                         s->config.cpu_sampling_interval_ns, seed);
     return thread;
 }
 
@@ -489,7 +481,7 @@ static void beat(struct session *s)
     for (size_t i = 0; i < s->thread_count; i++) {
         struct tracked_thread *thread = s->threads[i];
         drain(s, thread);
-        s->dropped += (int64_t)atomic_exchange(&thread->sampler.dropped_expirations, 0);
+        s->dropped += (int64_t)atomic_exchange(&thread->sampler.dropped, 0);
         if (measure_off_cpu(s, thread, now) < 0)
             retire(s, thread);
         else

@@ -2,7 +2,7 @@
  *
  * Why a real-time signal: SIGPROF and SIGALRM belong to programs (and to other profilers); a
  * real-time signal nobody handles cannot collide with them, and each timer's signal is queued
- * with its own si_value (the thread's record) and overrun count. */
+ * with its own si_value (the thread's record). */
 #define _GNU_SOURCE
 #include "sampler.h"
 
@@ -30,6 +30,39 @@ static enum code_class classify_cached(const struct frame_ref *ref, void *contex
     return codecache_lookup(ref, NULL);
 }
 
+/* xorshift64*: a few instructions, no state shared between threads. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Arms the timer for a random moment in the stratum after `stratum`. */
+static void arm_next(struct sampler_thread *thread, int64_t stratum, int64_t cpu_now_ns)
+{
+    int64_t offset = (int64_t)(next_random(&thread->random_state) % (uint64_t)thread->interval_ns);
+    int64_t deadline = thread->origin_ns + (stratum + 1) * thread->interval_ns + offset;
+    threads_timer_arm_once(thread->timer, deadline > cpu_now_ns ? deadline - cpu_now_ns : 1);
+}
+
+int sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
+                         int64_t interval_ns, uint64_t seed)
+{
+    thread->timer = timer;
+    thread->interval_ns = interval_ns;
+    thread->origin_ns = cpu_now_ns;
+    thread->last_stratum = -1;
+    thread->random_state = seed | 1;
+    thread->last_cpu_ns = cpu_now_ns;
+    thread->last_system_ns = -1;
+    arm_next(thread, -1, cpu_now_ns);
+    return 0;
+}
+
 static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
 {
     (void)signo;
@@ -37,24 +70,27 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
     int saved_errno = errno;
     struct sampler_thread *self = info->si_code == SI_TIMER ? info->si_value.sival_ptr : NULL;
     if (self) {
-        int64_t user_ns, system_ns;
-        threads_own_user_system_ns(&user_ns, &system_ns);
-        int64_t user_delta = user_ns - self->last_user_ns;
-        int64_t system_delta = system_ns - self->last_system_ns;
-        self->last_user_ns = user_ns;
+        int64_t cpu_ns, system_ns;
+        threads_own_cpu_ns(&cpu_ns, &system_ns);
+        int64_t cpu_delta = cpu_ns - self->last_cpu_ns;
+        int64_t system_delta = self->last_system_ns < 0 ? 0 : system_ns - self->last_system_ns;
+        self->last_cpu_ns = cpu_ns;
         self->last_system_ns = system_ns;
-        uint32_t expirations = 1 + (uint32_t)(info->si_overrun > 0 ? info->si_overrun : 0);
+        int64_t stratum = (cpu_ns - self->origin_ns) / self->interval_ns;
+        int64_t strata = stratum > self->last_stratum ? stratum - self->last_stratum : 1;
+        self->last_stratum = stratum;
+        arm_next(self, stratum, cpu_ns);
         uint32_t head = atomic_load_explicit(&self->head, memory_order_relaxed);
         uint32_t tail = atomic_load_explicit(&self->tail, memory_order_acquire);
         if (!atomic_load_explicit(&enabled, memory_order_relaxed)) {
             /* paused: the deltas above were consumed so the next sample starts from now */
         } else if (head - tail >= SAMPLER_RING_CAPACITY) {
-            atomic_fetch_add_explicit(&self->dropped_expirations, expirations, memory_order_relaxed);
+            atomic_fetch_add_explicit(&self->dropped, 1, memory_order_relaxed);
         } else {
             struct cpu_sample *record = &self->ring[head & (SAMPLER_RING_CAPACITY - 1)];
-            record->expirations = expirations;
-            record->user_ns = user_delta;
-            record->system_ns = system_delta;
+            record->weight_ns = strata * self->interval_ns;
+            record->cpu_ns = cpu_delta > 0 ? cpu_delta : 0;
+            record->system_ns = system_delta < 0 ? 0 : system_delta > cpu_delta ? cpu_delta : system_delta;
             uintptr_t thread_state = frames_current_thread_state();
             if (thread_state) {
                 atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);

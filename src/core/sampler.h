@@ -1,5 +1,12 @@
 /* sampler: the CPU sampler's signal handler and the per-thread rings it fills.
  *
+ * Sampling is stratified in each thread's CPU time: the thread's CPU time is cut into strata of
+ * one sampling interval, and each stratum gets one sample at a random moment inside it (the
+ * handler arms the thread's timer for the next one). Each sample stands for its stratum (or for
+ * the strata that passed since the previous sample, when the kernel's tick is longer than the
+ * interval): unbiased, with the low variance of periodic sampling, and no periodic program can
+ * fall in step with the samples.
+ *
  * Owns: the signal (a real-time signal chosen at start, see sampler_install), the handler that
  * runs in the sampled thread when its CPU-time timer expires, and the single-producer,
  * single-consumer ring of each thread. The handler reads its own thread's frames with plain
@@ -12,15 +19,16 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "frames.h"
 
 #define SAMPLER_RING_CAPACITY 32 /* a power of two; the helper drains every beat */
 
 struct cpu_sample {
-    uint32_t expirations;     /* timer periods this sample stands for (1 + overruns) */
-    int64_t user_ns;          /* the thread's user and kernel time since its previous sample */
-    int64_t system_ns;
+    int64_t weight_ns; /* the CPU time this sample stands for: whole strata */
+    int64_t cpu_ns;    /* the thread's CPU time since its previous sample... */
+    int64_t system_ns; /* ...and the kernel's part of it */
     struct frames_stack stack;
 };
 
@@ -28,10 +36,15 @@ struct cpu_sample {
 struct sampler_thread {
     _Atomic uint32_t head; /* next record to write: the handler's */
     _Atomic uint32_t tail; /* next record to read: the helper's */
-    int64_t last_user_ns;  /* handler only */
-    int64_t last_system_ns;
+    timer_t timer;           /* set before the timer is first armed */
+    int64_t interval_ns;
+    int64_t origin_ns;       /* the thread's CPU time where stratum 0 begins */
+    int64_t last_stratum;    /* handler only from the first arming on */
+    uint64_t random_state;
+    int64_t last_cpu_ns;
+    int64_t last_system_ns;  /* -1 until the first sample: the kernel part is then unknown */
     _Atomic uintptr_t thread_state;
-    _Atomic uint64_t dropped_expirations; /* lost to a full ring */
+    _Atomic uint64_t dropped; /* samples lost to a full ring */
     struct cpu_sample ring[SAMPLER_RING_CAPACITY];
 };
 
@@ -52,6 +65,11 @@ void sampler_set_interpreter_code(uintptr_t start, uintptr_t end);
 
 void sampler_set_enabled(int enabled);
 int sampler_is_enabled(void);
+
+/* Helper side, before the timer first fires: the thread's CPU clock now, the interval and a
+ * seed; then arms the timer for the first sample. */
+int sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
+                         int64_t interval_ns, uint64_t seed);
 
 /* Helper side: copies the oldest record out; returns 0 when the ring is empty. */
 int sampler_pop(struct sampler_thread *thread, struct cpu_sample *out);

@@ -27,13 +27,15 @@ long threads_list(pid_t *tids, size_t capacity);
 clockid_t threads_cpu_clock(pid_t tid);
 /* CPU time (user + kernel) of a thread's clock; -1 when the thread is gone. */
 int threads_cpu_time_ns(clockid_t clock, int64_t *out);
-/* The calling thread's user and kernel time; async-signal-safe. */
-void threads_own_user_system_ns(int64_t *user_ns, int64_t *system_ns);
+/* The calling thread's CPU time (user + kernel, exact) and its kernel part (tick-based);
+ * async-signal-safe. */
+void threads_own_cpu_ns(int64_t *cpu_ns, int64_t *system_ns);
 
-/* A periodic timer on thread `tid`'s CPU clock that sends `signo` to that thread, carrying
- * `value` in si_value. */
+/* A timer on thread `tid`'s CPU clock that sends `signo` to that thread, carrying `value` in
+ * si_value. */
 int threads_timer_create(pid_t tid, int signo, void *value, timer_t *out);
-int threads_timer_arm(timer_t timer, int64_t interval_ns);
+/* Arms a timer to expire once, after `interval_ns` more of its clock; async-signal-safe. */
+int threads_timer_arm_once(timer_t timer, int64_t interval_ns);
 void threads_timer_delete(timer_t timer);
 
 /* Why a thread that is off the CPU waits: `*fd` caches its /proc syscall file (-1 at first;

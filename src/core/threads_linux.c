@@ -1,9 +1,9 @@
 /* threads_linux: the Linux implementation of threads.h.
  *
- * CPU-time timers are checked by the kernel at the scheduler tick, so a period below the tick
- * merges expirations; the sampler counts them through si_overrun. Reading /proc and timers are
- * used by the helper only; the signal handler calls nothing here but
- * threads_own_user_system_ns. */
+ * CPU-time timers are checked by the kernel at the scheduler tick, so an interval below the tick
+ * expires at the next tick. Reading /proc and creating timers are for the helper only; the
+ * signal handler calls threads_own_cpu_ns, threads_timer_arm_once and
+ * threads_interrupted_address, which are async-signal-safe. */
 #define _GNU_SOURCE
 #include "threads.h"
 
@@ -95,15 +95,16 @@ int threads_cpu_time_ns(clockid_t clock, int64_t *out)
     return 0;
 }
 
-void threads_own_user_system_ns(int64_t *user_ns, int64_t *system_ns)
+void threads_own_cpu_ns(int64_t *cpu_ns, int64_t *system_ns)
 {
+    struct timespec now;
     struct rusage usage;
-    if (getrusage(RUSAGE_THREAD, &usage) != 0) {
-        *user_ns = *system_ns = 0;
-        return;
-    }
-    *user_ns = (int64_t)usage.ru_utime.tv_sec * 1000000000 + (int64_t)usage.ru_utime.tv_usec * 1000;
-    *system_ns = (int64_t)usage.ru_stime.tv_sec * 1000000000 + (int64_t)usage.ru_stime.tv_usec * 1000;
+    *cpu_ns = clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0
+                  ? (int64_t)now.tv_sec * 1000000000 + now.tv_nsec
+                  : 0;
+    *system_ns = getrusage(RUSAGE_THREAD, &usage) == 0
+                     ? (int64_t)usage.ru_stime.tv_sec * 1000000000 + (int64_t)usage.ru_stime.tv_usec * 1000
+                     : 0;
 }
 
 int threads_timer_create(pid_t tid, int signo, void *value, timer_t *out)
@@ -117,12 +118,11 @@ int threads_timer_create(pid_t tid, int signo, void *value, timer_t *out)
     return timer_create(threads_cpu_clock(tid), &event, out);
 }
 
-int threads_timer_arm(timer_t timer, int64_t interval_ns)
+int threads_timer_arm_once(timer_t timer, int64_t interval_ns)
 {
-    struct itimerspec spec;
-    spec.it_interval.tv_sec = interval_ns / 1000000000;
-    spec.it_interval.tv_nsec = interval_ns % 1000000000;
-    spec.it_value = spec.it_interval;
+    struct itimerspec spec = {{0, 0}, {0, 0}};
+    spec.it_value.tv_sec = interval_ns / 1000000000;
+    spec.it_value.tv_nsec = interval_ns % 1000000000;
     return timer_settime(timer, 0, &spec, NULL);
 }
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional, Sequence
 from . import _core
 
 VERSION = "0.1.0"
-DEFAULT_CPU_SAMPLING_INTERVAL_S = 0.01
+DEFAULT_CPU_SAMPLING_INTERVAL_S = 0.005
 
 # (file, qualified name, first line, last line) of each function decorated with @profile.
 profiled_functions: list[tuple[str, str, int, int]] = []
