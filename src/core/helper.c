@@ -519,7 +519,7 @@ static void *helper_main(void *argument)
 
 /* ---- the session ----------------------------------------------------------------------- */
 
-static void free_config(struct session_config *config)
+void session_config_free(struct session_config *config)
 {
     filter_free(&config->filter);
     string_list_free(&config->argv);
@@ -540,7 +540,7 @@ static void free_session(struct session *s)
     free(s->finished);
     free(s->scan);
     linetable_free(s->lines);
-    free_config(&s->config);
+    session_config_free(&s->config);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
     free(s);
@@ -562,23 +562,23 @@ static void install_fork_handler(void)
 int helper_start(struct session_config *config, char *error, size_t error_size)
 {
     if (session) {
-        free_config(config);
+        session_config_free(config);
         snprintf(error, error_size, "a profiling session is already running");
         return -1;
     }
     if (!threads_remote_read_works()) {
-        free_config(config);
+        session_config_free(config);
         snprintf(error, error_size, "process_vm_readv is not permitted here (seccomp?)");
         return -1;
     }
     if (sampler_install(error, error_size) < 0) {
-        free_config(config);
+        session_config_free(config);
         return -1;
     }
     pthread_once(&fork_handler_once, install_fork_handler);
     struct session *s = calloc(1, sizeof *s);
     if (!s) {
-        free_config(config);
+        session_config_free(config);
         snprintf(error, error_size, "out of memory");
         return -1;
     }

@@ -27,6 +27,9 @@ struct session_config {
     char *heatline_version;
 };
 
+/* Frees what a session_config holds (and leaves it zeroed). */
+void session_config_free(struct session_config *config);
+
 /* Takes ownership of `config` (also on failure). Called with the GIL held. Returns 0, or -1 with
  * a message in `error`. */
 int helper_start(struct session_config *config, char *error, size_t error_size);

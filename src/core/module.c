@@ -121,15 +121,6 @@ static int read_config(PyObject *config, struct session_config *out)
     return 0;
 }
 
-static void free_config_on_error(struct session_config *config)
-{
-    filter_free(&config->filter);
-    string_list_free(&config->argv);
-    free(config->program);
-    free(config->python_version);
-    free(config->heatline_version);
-}
-
 static PyObject *core_start(PyObject *module, PyObject *config)
 {
     (void)module;
@@ -139,7 +130,7 @@ static PyObject *core_start(PyObject *module, PyObject *config)
     }
     struct session_config parsed;
     if (read_config(config, &parsed) < 0) {
-        free_config_on_error(&parsed);
+        session_config_free(&parsed);
         return NULL;
     }
     char error[ERROR_SIZE];
