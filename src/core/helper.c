@@ -352,13 +352,14 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
     }
     thread->blocked_at_last_beat = 0;
     /* Running now: the short waits since the last beat happened where it was last seen
-     * blocked, if that was recent, else where it last ran; and they were most likely of the
-     * kind it was last seen waiting for (the GIL, for threads that take turns running Python). */
-    int kind = thread->blocked_valid ? thread->blocked_kind : WAIT_BLOCKED;
+     * blocked, if that was recent, and were of that kind. Otherwise they happened where it last
+     * ran: a thread running bytecode blocks nowhere but on the GIL (threads taking turns), one in
+     * native code may have waited for anything. */
     if (thread->blocked_valid && now - thread->blocked_seen_ns < RECENT_BLOCK_NS)
-        credit_off_cpu(s, thread, &thread->blocked, kind, off_ns);
+        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
     else
-        credit_off_cpu(s, thread, &thread->last, kind, off_ns);
+        credit_off_cpu(s, thread, &thread->last,
+                       thread->last_state == SAMPLE_PYTHON ? WAIT_GIL : WAIT_BLOCKED, off_ns);
     return 0;
 }
 
