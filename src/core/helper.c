@@ -81,6 +81,7 @@ struct session {
     int enabled;
     pid_t helper_tid;
     pid_t main_tid;
+    size_t python_threads; /* threads with a PyThreadState, at the last beat */
     int64_t last_beat_ns;
     int64_t elapsed_ns;
     int64_t samples;
@@ -359,7 +360,9 @@ static int measure_off_cpu(struct session *s, struct tracked_thread *thread, int
         credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
     else
         credit_off_cpu(s, thread, &thread->last,
-                       thread->last_state == SAMPLE_PYTHON ? WAIT_GIL : WAIT_BLOCKED, off_ns);
+                       thread->last_state == SAMPLE_PYTHON && s->python_threads > 1 ? WAIT_GIL
+                                                                                    : WAIT_BLOCKED,
+                       off_ns);
     return 0;
 }
 
@@ -489,6 +492,9 @@ static void beat(struct session *s)
             s->threads[kept++] = thread;
     }
     s->thread_count = kept;
+    s->python_threads = 0;
+    for (size_t i = 0; i < s->thread_count; i++)
+        s->python_threads += s->threads[i]->thread_state != 0;
     if (s->enabled)
         s->elapsed_ns += now - s->last_beat_ns;
     s->last_beat_ns = now;
