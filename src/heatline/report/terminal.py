@@ -169,7 +169,7 @@ def _time_split(totals: dict[str, Any]) -> Text:
 def _sampling(doc: dict[str, Any]) -> str:
     samples = doc["samples"]
     interval = _seconds(doc["cpu_sampling_interval_s"])
-    text = f"{samples['cpu']} CPU samples, one per {interval} of CPU time in each thread"
+    text = f"{samples['cpu']} CPU samples, about one per {interval} of each thread's CPU time"
     if samples["dropped"]:
         text += f"; {samples['dropped']} dropped"
     return text
