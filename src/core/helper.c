@@ -3,13 +3,14 @@
  * How time is split (docs/how-it-works.md has the derivation and error bounds):
  *   - each sample stands for one sampling interval of its thread's CPU time (one sample per
  *     stratum, see sampler.h); the kernel's share of the thread's time since its previous
- *     sample is system time,
- *     the rest is Python if the innermost frame was running bytecode in the interpreter, native
- *     if it sat on a call instruction or the thread was running code outside the interpreter;
+ *     sample is system time, the rest is Python if the innermost frame was running bytecode in
+ *     the interpreter, native if it sat on a call instruction or the thread was running code
+ *     outside the interpreter;
  *   - the clocks decide how much time there was: what a thread's CPU clock ran after its last
  *     sample is added to the place of that sample when the thread (or the session) ends;
- *   - off-CPU time = wall - CPU clock since the previous beat, exact, credited to the line the
- *     thread is blocked on now: GIL wait if it waits on the GIL's futex, system time otherwise. */
+ *   - off-CPU time = wall - CPU clock - run-queue delay since the previous beat, exact, credited
+ *     to the line the thread is blocked on now: GIL wait if it waits on the GIL's futex, system
+ *     time otherwise; the run-queue delay is the machine's contention (cpu_wait_s). */
 #define _GNU_SOURCE
 #include "helper.h"
 
@@ -30,7 +31,8 @@
 
 #define BEAT_NS 10000000LL
 /* Off-CPU time of a thread found running at the beat goes to where it was last seen blocked, if
- * that was this recent (a thread alternating short sleeps and work); otherwise outside. */
+ * that was this recent (a thread alternating short sleeps and work); otherwise to where it last
+ * ran. */
 #define RECENT_BLOCK_NS 100000000LL
 /* At most how many beats apart to look again for the PyThreadState of a thread that has none
  * yet (a native thread never gets one). */
@@ -46,8 +48,7 @@ struct tracked_thread {
     struct sampler_thread sampler; /* its address is the timer's si_value */
     pid_t tid;
     clockid_t clock;
-    timer_t timer;
-    int has_timer;
+    int has_timer; /* its timer is sampler.timer */
     uintptr_t thread_state;
     int thread_state_retry;
     int thread_state_backoff;
@@ -378,15 +379,16 @@ static struct tracked_thread *track(struct session *s, pid_t tid, int64_t now)
     thread->wait_fd = -1;
     thread->schedstat_fd = -1;
     thread->last_wall_ns = now;
+    timer_t timer;
     if (threads_cpu_time_ns(thread->clock, &thread->last_cpu_ns) < 0 ||
-        threads_timer_create(tid, sampler_signal(), thread, &thread->timer) != 0) {
+        threads_timer_create(tid, sampler_signal(), thread, &timer) != 0) {
         free(thread);
         return NULL;
     }
     thread->has_timer = 1;
     uint64_t seed = (uint64_t)now ^ ((uint64_t)tid << 32) ^ (uint64_t)(uintptr_t)thread;
-    sampler_thread_start(&thread->sampler, thread->timer, thread->last_cpu_ns,
-                         s->config.cpu_sampling_interval_ns, seed);
+    sampler_thread_start(&thread->sampler, timer, thread->last_cpu_ns, s->config.cpu_sampling_interval_ns,
+                         seed);
     return thread;
 }
 
@@ -410,7 +412,7 @@ static void remember_finished(struct session *s, const struct tracked_thread *th
 static void retire(struct session *s, struct tracked_thread *thread)
 {
     if (thread->has_timer)
-        threads_timer_delete(thread->timer);
+        threads_timer_delete(thread->sampler.timer);
     drain(s, thread);
     credit_remainder(s, thread);
     threads_close_wait_file(&thread->wait_fd);
@@ -481,20 +483,20 @@ static void beat(struct session *s)
 {
     int64_t now = threads_monotonic_ns();
     update_threads(s, now);
-    size_t kept = 0;
+    size_t kept = 0, python_threads = 0;
     for (size_t i = 0; i < s->thread_count; i++) {
         struct tracked_thread *thread = s->threads[i];
         drain(s, thread);
         s->dropped += (int64_t)atomic_exchange(&thread->sampler.dropped, 0);
-        if (measure_off_cpu(s, thread, now) < 0)
+        if (measure_off_cpu(s, thread, now) < 0) {
             retire(s, thread);
-        else
-            s->threads[kept++] = thread;
+            continue;
+        }
+        s->threads[kept++] = thread;
+        python_threads += thread->thread_state != 0;
     }
     s->thread_count = kept;
-    s->python_threads = 0;
-    for (size_t i = 0; i < s->thread_count; i++)
-        s->python_threads += s->threads[i]->thread_state != 0;
+    s->python_threads = python_threads;
     if (s->enabled)
         s->elapsed_ns += now - s->last_beat_ns;
     s->last_beat_ns = now;
@@ -625,7 +627,7 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (failed) {
         for (size_t i = 0; i < s->thread_count; i++)
-            threads_timer_delete(s->threads[i]->timer);
+            threads_timer_delete(s->threads[i]->sampler.timer);
         sampler_set_enabled(0);
         sampler_uninstall();
         free_session(s);
@@ -724,7 +726,7 @@ char *helper_stop(const struct profiled_function *functions, size_t count, int r
     beat(s);
     sampler_set_enabled(0);
     for (size_t i = 0; i < s->thread_count; i++) {
-        threads_timer_delete(s->threads[i]->timer);
+        threads_timer_delete(s->threads[i]->sampler.timer);
         s->threads[i]->has_timer = 0;
     }
     sampler_uninstall();

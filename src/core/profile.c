@@ -186,7 +186,7 @@ static void write_string_list(struct jsonw *w, const struct string_list *list)
     jsonw_end_array(w);
 }
 
-static void write_header(struct jsonw *w, const struct profile_input *input, double total_s)
+static void write_header(struct jsonw *w, const struct profile_input *input)
 {
     jsonw_key(w, "schema");
     jsonw_string(w, PROFILE_SCHEMA);
@@ -221,7 +221,6 @@ static void write_header(struct jsonw *w, const struct profile_input *input, dou
     jsonw_int(w, input->dropped_samples);
     jsonw_end_object(w);
     jsonw_key(w, "message");
-    (void)total_s;
     if (input->samples > 0)
         jsonw_null(w);
     else
@@ -388,7 +387,7 @@ char *profile_write(const struct profile_input *input)
     struct jsonw w;
     jsonw_init(&w);
     jsonw_begin_object(&w);
-    write_header(&w, input, total_s);
+    write_header(&w, input);
     write_totals(&w, input);
     jsonw_key(&w, "files");
     jsonw_begin_object(&w);

@@ -49,8 +49,8 @@ static void arm_next(struct sampler_thread *thread, int64_t stratum, int64_t cpu
     threads_timer_arm_once(thread->timer, deadline > cpu_now_ns ? deadline - cpu_now_ns : 1);
 }
 
-int sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
-                         int64_t interval_ns, uint64_t seed)
+void sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
+                          int64_t interval_ns, uint64_t seed)
 {
     thread->timer = timer;
     thread->interval_ns = interval_ns;
@@ -60,7 +60,6 @@ int sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t c
     thread->last_cpu_ns = cpu_now_ns;
     thread->last_system_ns = -1;
     arm_next(thread, -1, cpu_now_ns);
-    return 0;
 }
 
 static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)

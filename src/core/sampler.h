@@ -68,8 +68,8 @@ int sampler_is_enabled(void);
 
 /* Helper side, before the timer first fires: the thread's CPU clock now, the interval and a
  * seed; then arms the timer for the first sample. */
-int sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
-                         int64_t interval_ns, uint64_t seed);
+void sampler_thread_start(struct sampler_thread *thread, timer_t timer, int64_t cpu_now_ns,
+                          int64_t interval_ns, uint64_t seed);
 
 /* Helper side: copies the oldest record out; returns 0 when the ring is empty. */
 int sampler_pop(struct sampler_thread *thread, struct cpu_sample *out);

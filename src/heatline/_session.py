@@ -112,8 +112,6 @@ def engine_config(options: Options, *, program: str, argv: Sequence[str], progra
 
 def start_engine(options: Options, *, program: str, argv: Sequence[str], program_dirs: Sequence[str],
                  enabled: bool = True) -> None:
-    if not 0.001 <= options.cpu_sampling_interval <= 10:
-        raise ValueError("cpu_sampling_interval must be between 0.001 and 10 seconds")
     _core.start(engine_config(options, program=program, argv=argv, program_dirs=program_dirs, enabled=enabled))
     global _stop_at_exit_registered
     if not _stop_at_exit_registered:

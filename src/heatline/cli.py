@@ -19,7 +19,7 @@ import traceback
 import types
 from typing import Any, NamedTuple, NoReturn, Optional, Sequence
 
-from . import _session
+from . import _core, _session
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -281,7 +281,7 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
 
     def report_then_exit(status: int) -> NoReturn:
         """os._exit skips every cleanup: the profile is written first (not in a forked child)."""
-        if os.getpid() == pid and _core_running():
+        if os.getpid() == pid and _core.is_running():
             finish(args)
         real_exit(status)
 
@@ -305,12 +305,6 @@ def finish(args: argparse.Namespace) -> None:
 def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM ends the program as it would without heatline, but the profile is kept."""
     raise SystemExit(128 + signum)
-
-
-def _core_running() -> bool:
-    from . import _core
-
-    return bool(_core.is_running())
 
 
 def _profile_builtin() -> Any:
