@@ -90,14 +90,16 @@ def document(files: dict[str, Any], **fields: Any) -> dict[str, Any]:
         "cpu_sampling_interval_s": 0.01,
         "memory_sampling_rate_bytes": None,
         "gpu": {"available": False, "device": None, "per_process": False},
-        "samples": {"cpu": 1000, "dropped": 0},
+        "samples": {"cpu": 1000, "dropped": 0, "memory": None, "memory_dropped": None},
         "message": None,
         "totals": {
             "python_s": 5.0, "native_s": 3.0, "system_s": 2.0, "gil_wait_s": 0.0,
             "outside_program_s": 0.0,
-            "alloc_mb": None, "peak_mb": None, "copy_mb": None, "gpu_percent": None,
+            "alloc_mb": None, "python_alloc_fraction": None, "peak_mb": None, "copy_mb": None,
+            "gpu_percent": None,
         },
         "timeline": None,
+        "memory_peak": None,
         "processes": [{"pid": 4242, "argv": ["prog.py"], "elapsed_s": 12.5}],
         "threads": [
             {"tid": 4242, "python_s": 5.0, "native_s": 3.0, "system_s": 2.0, "gil_wait_s": 0.0}
@@ -130,6 +132,45 @@ def sample_document(**fields: Any) -> dict[str, Any]:
         functions=[function("double", 1, python_s=0.01)],
     )
     return document({"/home/user/helper.py": helper, "/home/user/prog.py": main}, **fields)
+
+
+NO_MEMORY = {"alloc_mb": 0.0, "peak_mb": 0.0, "avg_mb": 0.0, "copy_mb": 0.0, "copy_mb_s": 0.0}
+PLAIN_SPARK = ".:-=+*#@"
+COLOR_SPARK = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+
+
+def held(mb: float, elapsed_s: float = 12.5, points: int = 64) -> list[list[float]]:
+    """A timeline holding `mb` from the start of the run to its end."""
+    return [[index * elapsed_s / points, mb] for index in range(points)]
+
+
+def memory_document(**fields: Any) -> dict[str, Any]:
+    """sample_document() with memory measured: line 9 holds a NumPy array (native memory), line 8
+    churns through Python ints, line 15 leaks, and line 20 only allocates (no time)."""
+    doc = sample_document(**fields)
+    doc["memory_sampling_rate_bytes"] = 1048576
+    doc["samples"].update(memory=1400, memory_dropped=0)
+    doc["totals"].update(alloc_mb=1200.0, python_alloc_fraction=0.35, peak_mb=800.0, copy_mb=20.0)
+    doc["timeline"] = [[index * 0.05, 800.0 if index == 150 else 600.0] for index in range(250)]
+    doc["memory_peak"] = {"t_s": 7.5, "mb": 800.0, "file": "/home/user/prog.py", "line": 9}
+    for file in doc["files"].values():
+        for entry in file["lines"] + file["functions"]:
+            entry.update(NO_MEMORY)
+    main = doc["files"]["/home/user/prog.py"]
+    array, churn, leak = main["lines"][2], main["lines"][1], main["lines"][4]
+    array.update(alloc_mb=762.9, python_alloc_fraction=0.0, peak_mb=762.9, avg_mb=300.2,
+                 timeline=held(762.9), copy_mb=20.0, copy_mb_s=1.6)
+    churn.update(alloc_mb=305.2, python_alloc_fraction=1.0, peak_mb=1.0, avg_mb=0.1,
+                 timeline=[[1.0, 1.0], [1.1, 0.0]])
+    leak.update(alloc_mb=30.0, python_alloc_fraction=0.98, peak_mb=30.0, avg_mb=14.0,
+                timeline=[[index * 0.5, index * 1.2] for index in range(26)],
+                leak={"likelihood": 0.97, "mb_s": 2.4})
+    main["lines"].append(line(20, "    cache = bytearray(10**8)", **NO_MEMORY))
+    main["lines"][-1].update(alloc_mb=95.4, python_alloc_fraction=0.0, peak_mb=95.4, avg_mb=40.0,
+                             timeline=[[2.0, 95.4], [9.0, 0.0]])
+    main["functions"][2].update(alloc_mb=1068.1, python_alloc_fraction=0.29, peak_mb=763.9,
+                                avg_mb=300.3, timeline=held(763.9), copy_mb=20.0, copy_mb_s=1.6)
+    return doc
 
 
 def render(doc: dict[str, Any], **options: Any) -> str:
@@ -362,3 +403,245 @@ def test_write_json_round_trips_and_ends_with_a_newline() -> None:
 
     assert out.getvalue().endswith("}\n")
     assert json.loads(out.getvalue()) == doc
+
+
+def test_memory_columns_appear_when_memory_was_measured() -> None:
+    text = render(memory_document(), color=False)
+
+    for header in table_headers(text):
+        for column in ("alloc MB", "py%", "peak MB", "copy MB/s"):
+            assert column in header
+    array_row = row_of(text, 9)
+    assert "762.9" in array_row
+    assert " 0%" in array_row  # a NumPy buffer: none of it through Python's allocator
+    assert "100%" in row_of(text, 8)
+    assert "1.6" in array_row
+
+
+def test_a_line_that_only_allocated_has_a_row() -> None:
+    row = row_of(render(memory_document(), color=False), 20)
+
+    assert "95.4" in row
+    assert "%" in row  # py%, the only percent in a row without time
+    assert row.count("%") == 1
+
+
+def test_a_document_without_memory_has_no_memory_section_or_column() -> None:
+    text = render(sample_document(), color=False)
+
+    assert "Memory" not in text
+    assert "leak" not in text
+    for header in table_headers(text):
+        for column in ("alloc MB", "py%", "peak MB", "memory", "copy MB/s"):
+            assert column not in header
+
+
+def test_memory_summary_gives_the_peak_its_time_and_its_line() -> None:
+    text = render(memory_document(), color=False)
+
+    summary = text[text.index("Memory"):text.index("Top lines by memory")]
+    assert "800.0 MB at 7.50 s" in summary
+    assert "prog.py:9  data = np.ones(10**8)" in summary
+    assert "1200.0 MB, 35% of it through Python's allocator" in summary
+    assert "20.0 MB" in summary
+    assert "1400 memory samples, about one per 1 MB" in summary
+
+
+def test_memory_peak_on_no_program_line_names_no_line() -> None:
+    doc = memory_document()
+    doc["memory_peak"].update(file=None, line=None)
+
+    text = render(doc, color=False)
+
+    peak = next(row for row in text.splitlines() if row.startswith("peak "))
+    assert "800.0 MB at 7.50 s" in peak
+    assert "held by" not in peak
+
+
+def test_lost_memory_events_are_reported() -> None:
+    doc = memory_document()
+    doc["samples"]["memory_dropped"] = 17
+
+    text = render(doc, color=False)
+
+    assert "17 lost" in text
+
+
+def test_sampling_rate_is_shown_in_kilobytes_below_a_megabyte() -> None:
+    doc = memory_document()
+    doc["memory_sampling_rate_bytes"] = 262144
+
+    assert "about one per 256 KB allocated or copied" in render(doc, color=False)
+
+
+def memory_ranking(text: str) -> list[str]:
+    table = text[text.index("Top lines by memory"):]
+    table = table[:table.index("\n\n")]
+    return [row.split()[0] for row in table.splitlines()[3:]]
+
+
+def test_top_lines_by_memory_rank_by_peak_then_allocation() -> None:
+    doc = memory_document()
+    main = doc["files"]["/home/user/prog.py"]
+    main["lines"][1]["peak_mb"] = 30.0  # ties with line 15, which allocated less
+
+    text = render(doc, color=False)
+
+    assert memory_ranking(text) == ["prog.py:9", "prog.py:20", "prog.py:8", "prog.py:15"]
+    first = text[text.index("Top lines by memory"):].splitlines()[3]
+    assert "762.9" in first and "300.2" in first and "data = np.ones(10**8)" in first
+
+
+def test_top_lines_by_memory_show_at_most_ten() -> None:
+    doc = memory_document()
+    many = [line(100 + number, f"chunk{number} = bytes(10**6)", **NO_MEMORY) for number in range(15)]
+    for number, entry in enumerate(many):
+        entry.update(alloc_mb=1.0, peak_mb=float(number + 1), timeline=held(number + 1.0))
+    doc["files"]["/home/user/helper.py"]["lines"] += many
+
+    ranking = memory_ranking(render(doc, color=False))
+
+    assert len(ranking) == 10
+    assert ranking[:2] == ["prog.py:9", "prog.py:20"]
+
+
+def test_suspected_leaks_are_listed_with_likelihood_and_growth() -> None:
+    text = render(memory_document(), color=False)
+
+    leaks = text[text.index("Suspected memory leaks"):]
+    row = leaks.splitlines()[3]
+    assert row.split()[:3] == ["prog.py:15", "97%", "2.40"]
+    assert "x = [1]" in row
+
+
+def test_no_leak_section_without_a_suspected_leak() -> None:
+    doc = memory_document()
+    doc["files"]["/home/user/prog.py"]["lines"][4]["leak"] = None
+
+    text = render(doc, color=False)
+
+    assert "leak" not in text.lower()
+
+
+def test_plain_memory_report_is_ascii() -> None:
+    doc = memory_document()
+    doc["files"]["/home/user/prog.py"]["lines"][2]["source"] = "    data = " + "x" * 300
+
+    for width in (80, 100, 140):
+        text = render(doc, color=False, width=width)
+        assert text.isascii(), f"not ASCII at width {width}"
+        assert "@" * 12 in row_of(text, 9) or width < 140
+
+
+def test_colored_sparklines_use_block_characters() -> None:
+    text = render(memory_document(), color=True, width=140)
+
+    assert COLOR_SPARK[-1] * 12 in text  # line 9 holds its peak for the whole run
+    assert COLOR_SPARK[0] in text  # the leak starts low
+
+
+def footprint(text: str) -> str:
+    row = next(row for row in text.splitlines() if row.startswith("footprint"))
+    return row[len("footprint  "):][:40]
+
+
+def test_footprint_sparkline_keeps_a_short_spike_when_downsampled_to_its_width() -> None:
+    doc = memory_document()
+    # 256 points at 10 MB but for one at 100 MB, in the 21st of 40 slices of the 12.5 s run.
+    doc["timeline"] = [[index * 12.5 / 256, 100.0 if index == 130 else 10.0]
+                       for index in range(256)]
+
+    spark = footprint(render(doc, color=False))
+
+    assert spark == "." * 20 + "@" + "." * 19
+
+
+def test_footprint_sparkline_rises_with_a_rising_footprint() -> None:
+    doc = memory_document()
+    doc["timeline"] = [[index * 12.5 / 256, float(index + 1)] for index in range(256)]
+
+    spark = footprint(render(doc, color=False))
+
+    assert len(spark) == 40
+    levels = [PLAIN_SPARK.index(character) for character in spark]
+    assert levels == sorted(levels)
+    assert (spark[0], spark[-1]) == (PLAIN_SPARK[0], PLAIN_SPARK[-1])
+
+
+def test_line_sparkline_is_blank_where_the_line_held_nothing() -> None:
+    doc = memory_document()
+    text = render(doc, color=False, width=140)
+
+    start = table_headers(text)[0].index("memory")
+    # Held from 2 s to 9 s of 12.5 s: slices 1 (from 1.04 s) to 8 (to 9.38 s) of 12.
+    assert row_of(text, 20)[start:start + 12] == " " + "@" * 8 + " " * 3
+
+
+def test_memory_sparkline_column_only_on_wide_consoles() -> None:
+    doc = memory_document()
+
+    assert all("memory" not in header for header in table_headers(render(doc, color=False)))
+    wide = render(doc, color=False, width=140)
+    assert all("memory" in header for header in table_headers(wide))
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 140])
+def test_memory_columns_leave_the_source_room_on_any_console(width: int) -> None:
+    text = render(memory_document(), color=False, width=width)
+
+    assert max(len(row) for row in text.splitlines()) <= width
+    assert "    total = sum(range" in row_of(text, 8)  # 21 columns at the least
+
+
+def test_narrow_console_keeps_the_main_memory_columns() -> None:
+    text = render(memory_document(), color=False, width=80)
+
+    header = table_headers(text)[0]
+    assert "alloc MB" in header and "peak MB" in header
+    assert "762.9" in row_of(text, 9)
+
+
+def test_legend_explains_every_memory_column() -> None:
+    text = render(memory_document(), color=False, width=140)
+
+    legend = text[text.index("Legend"):]
+    for header in ("alloc MB", "py%", "peak MB", "avg MB", "memory", "copy MB/s", "likelihood",
+                   "growth MB/s"):
+        assert re.search(rf"^{re.escape(header)}  ", legend, re.MULTILINE), header
+    assert "Python's allocator" in legend
+
+
+def test_legend_explains_the_memory_table_columns_a_narrow_console_leaves_out() -> None:
+    text = render(memory_document(), color=False, width=80)
+
+    legend = text[text.index("Legend"):]
+    assert "py%" not in table_headers(text)[0]
+    assert re.search(r"^py%  ", legend, re.MULTILINE)
+
+
+def test_reduced_mode_keeps_lines_that_matter_for_memory() -> None:
+    doc = memory_document()
+    helper = doc["files"]["/home/user/helper.py"]
+    helper["lines"][0].update(alloc_mb=0.5, peak_mb=0.5)  # under 1% of 1200 MB and of 800 MB
+
+    reduced = report.filter_reduced(doc)
+
+    kept = [entry["line"] for entry in reduced["files"]["/home/user/prog.py"]["lines"]]
+    assert 20 in kept  # 8% of the memory allocated, no time
+    assert 15 in kept  # 0.4% of the time, but a suspected leak
+    assert "/home/user/helper.py" not in reduced["files"]
+
+
+def test_reduced_mode_keeps_a_line_with_one_percent_of_the_peak_footprint() -> None:
+    doc = memory_document()
+    doc["files"]["/home/user/helper.py"]["lines"][0].update(alloc_mb=1.0, peak_mb=8.0)
+
+    reduced = report.filter_reduced(doc)
+
+    assert [entry["line"] for entry in reduced["files"]["/home/user/helper.py"]["lines"]] == [2]
+
+
+def test_reduced_note_names_memory_when_memory_was_measured() -> None:
+    text = render(memory_document(), color=False, reduced=True)
+
+    assert "of the memory allocated" in text

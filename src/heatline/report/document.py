@@ -5,7 +5,7 @@ The document's definition is docs/profile-format.md. Nothing here measures or ca
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator, Optional
 
 # The three kinds of time that make up 100%; GIL wait is reported beside them.
 TIME_KINDS = ("python", "native", "system")
@@ -14,6 +14,9 @@ REDUCED_MIN_PERCENT = 1.0
 
 # Float percentages can sum to a hair under an exact cut (0.7 + 0.2 + 0.1 == 0.9999999999999999).
 _SUM_SLACK_PERCENT = 1e-9
+
+# Memory a line or function can hold a share of, each against the whole run's figure in `totals`.
+_MEMORY_SHARE_FIELDS = ("alloc_mb", "peak_mb", "copy_mb")
 
 
 def total_percent(entry: dict[str, Any]) -> float:
@@ -27,19 +30,74 @@ def total_seconds(doc: dict[str, Any]) -> float:
     return sum(totals[f"{kind}_s"] for kind in TIME_KINDS)
 
 
-def filter_reduced(doc: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `doc` keeping only lines and functions with at least 1% of the total time.
+def has_memory(doc: dict[str, Any]) -> bool:
+    """Whether memory was measured (it is not under --cpu-only)."""
+    return doc["memory_sampling_rate_bytes"] is not None
 
-    Files left with neither lines nor functions are dropped. `doc` itself is not changed.
+
+def lines_by_memory(doc: dict[str, Any], limit: int) -> list[tuple[str, dict[str, Any]]]:
+    """The `limit` lines holding the most memory, as (path, line): by peak MB, then MB allocated.
+
+    Lines that neither held nor allocated memory are left out.
     """
+    holding = [
+        (path, line)
+        for path, line in _lines(doc)
+        if line["peak_mb"] or line["alloc_mb"]
+    ]
+    holding.sort(key=lambda item: (-(item[1]["peak_mb"] or 0.0), -(item[1]["alloc_mb"] or 0.0),
+                                   item[0], item[1]["line"]))
+    return holding[:limit]
+
+
+def leaking_lines(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Lines suspected of leaking, as (path, line): most likely first, then fastest growing."""
+    leaks = [(path, line) for path, line in _lines(doc) if line["leak"] is not None]
+    leaks.sort(key=lambda item: (-item[1]["leak"]["likelihood"], -item[1]["leak"]["mb_s"],
+                                 item[0], item[1]["line"]))
+    return leaks
+
+
+def line_source(doc: dict[str, Any], path: Optional[str], number: Optional[int]) -> Optional[str]:
+    """The source text of line `number` of `path`, if the document lists that line."""
+    file = doc["files"].get(path) if path is not None else None
+    for line in file["lines"] if file else []:
+        if line["line"] == number:
+            return line["source"]
+    return None
+
+
+def filter_reduced(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` keeping only the lines and functions that matter.
+
+    One matters when it has at least 1% of the total time, of the memory allocated, of the peak
+    footprint or of the data copied, or when it is suspected of leaking. Files left with neither
+    lines nor functions are dropped. `doc` itself is not changed.
+    """
+    totals = doc["totals"]
     files = {}
     for path, file in doc["files"].items():
-        lines = [line for line in file["lines"] if _is_significant(line)]
-        functions = [function for function in file["functions"] if _is_significant(function)]
+        lines = [line for line in file["lines"] if _is_significant(line, totals)]
+        functions = [
+            function for function in file["functions"] if _is_significant(function, totals)
+        ]
         if lines or functions:
             files[path] = {**file, "lines": lines, "functions": functions}
     return {**doc, "files": files}
 
 
-def _is_significant(entry: dict[str, Any]) -> bool:
-    return total_percent(entry) + _SUM_SLACK_PERCENT >= REDUCED_MIN_PERCENT
+def _is_significant(entry: dict[str, Any], totals: dict[str, Any]) -> bool:
+    if entry["leak"] is not None:
+        return True
+    shares = [total_percent(entry)]
+    for field in _MEMORY_SHARE_FIELDS:
+        part, whole = entry[field], totals[field]
+        if part and whole:
+            shares.append(part / whole * 100)
+    return max(shares) + _SUM_SLACK_PERCENT >= REDUCED_MIN_PERCENT
+
+
+def _lines(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, file in doc["files"].items():
+        for line in file["lines"]:
+            yield path, line

@@ -1,12 +1,15 @@
 """Terminal report: the profile document as text tables, colored on a terminal, plain elsewhere.
 
-Plain output carries no ANSI escape and no box-drawing character, so it can be piped and diffed.
+Plain output is ASCII: no ANSI escape, no box-drawing or block character, no ellipsis, so it can
+be piped and diffed.
 Reads only the profile document (docs/profile-format.md), never the engine. Sections, in order:
-header, scope notes, one section per file (line table, then function table), legend.
+header, scope notes, memory (summary, top lines by memory, suspected leaks; only when memory was
+measured), one section per file (line table, then function table), legend.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, TextIO
@@ -16,7 +19,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from .document import REDUCED_MIN_PERCENT, TIME_KINDS, filter_reduced, total_percent, total_seconds
+from .document import (
+    REDUCED_MIN_PERCENT,
+    TIME_KINDS,
+    filter_reduced,
+    has_memory,
+    leaking_lines,
+    line_source,
+    lines_by_memory,
+    total_percent,
+    total_seconds,
+)
 
 _KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
 _KIND_COLORS = {"python": "cyan", "native": "magenta", "system": "green"}
@@ -29,12 +42,31 @@ _GIL_HEADER = "GIL wait"
 _GIL_COLOR = "red"
 _GIL_LEGEND = "time ready to run Python while another thread held the GIL"
 _REDUCED_NOTE = f"Reduced profile: only lines and functions with {REDUCED_MIN_PERCENT:g}% or more."
+_REDUCED_MEMORY_NOTE = (
+    f"Reduced profile: only lines and functions with {REDUCED_MIN_PERCENT:g}% or more of the time,"
+    " of the memory allocated, of the peak footprint or of the data copied, and suspected leaks."
+)
 
 _COLOR_BAR_CHARACTER = "\u2588"
 _PLAIN_BAR_CHARACTERS = {"python": "#", "native": "=", "system": "~"}
 _WIDE_CONSOLE_COLUMNS = 120
 _WIDE_BAR_WIDTH = 20
 _NARROW_BAR_WIDTH = 10
+# Below this many columns, a table with optional columns drops the bar so that the source text
+# keeps some room (the percentages say the same), and the less needed optional columns go.
+_MEDIUM_CONSOLE_COLUMNS = 100
+# The per-line memory sparkline only where every other column leaves the source text room.
+_GRAPH_CONSOLE_COLUMNS = 140
+
+# Memory over time, lowest to highest; a blank means nothing held. Plain output stays ASCII.
+_COLOR_SPARK_CHARACTERS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
+_PLAIN_SPARK_CHARACTERS = ".:-=+*#@"
+_MEMORY_COLOR = "blue"
+_SPARKLINE_WIDTH = 12
+_FOOTPRINT_WIDTH = 40
+_TOP_MEMORY_LINES = 10
+_LEAK_COLOR = "bold red"
+_WARNING_COLOR = "bold yellow"
 
 # rich's SIMPLE_HEAD drawn with '-', so that plain tables stay ASCII.
 _PLAIN_BOX = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)
@@ -42,21 +74,17 @@ _PLAIN_BOX = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=T
 
 @dataclass(frozen=True)
 class _OptionalColumn:
-    """A measurement that gets a column only where the document has a value for it."""
+    """A measurement that gets a column only where some line or function has a nonzero value of
+    `shown_by` (its own field unless named), and the console is at least `min_console_columns`
+    wide, so that the source text keeps its room. A graph (graph_width > 0) has a fixed width."""
 
     field: str
     header: str
     legend: str
-    format: Callable[[float], str]
-
-
-_ONE_DECIMAL = "{:.1f}".format
-_OPTIONAL_COLUMNS = (
-    _OptionalColumn("alloc_mb", "alloc MB", "memory allocated by the line, in MB", _ONE_DECIMAL),
-    _OptionalColumn("peak_mb", "peak MB", "peak memory held for the line, in MB", _ONE_DECIMAL),
-    _OptionalColumn("copy_mb_s", "copy MB/s", "data copied by the line per second", _ONE_DECIMAL),
-    _OptionalColumn("gpu_percent", "GPU", "GPU utilization while the line ran", "{:.0f}%".format),
-)
+    cell: Callable[[Any, _View], Text]  # never given None
+    shown_by: str = ""
+    min_console_columns: int = 0
+    graph_width: int = 0
 
 
 @dataclass(frozen=True)
@@ -66,7 +94,62 @@ class _View:
     color: bool
     show_gil: bool
     optional_columns: tuple[_OptionalColumn, ...]
-    bar_width: int
+    bar_width: int  # 0: no bar
+    elapsed_s: float
+
+
+def _megabytes_cell(value: float, view: _View) -> Text:
+    return Text(_megabytes_number(value))
+
+
+def _python_share_cell(fraction: float, view: _View) -> Text:
+    return Text(_fraction_percent(fraction))
+
+
+def _sparkline_cell(timeline: list[list[float]], view: _View) -> Text:
+    return Text(_sparkline(timeline, view.elapsed_s, _SPARKLINE_WIDTH, view.color),
+                style=_MEMORY_COLOR)
+
+
+def _gpu_cell(percent: float, view: _View) -> Text:
+    return Text(f"{percent:.0f}%")
+
+
+_ALLOC_COLUMN = _OptionalColumn(
+    "alloc_mb", "alloc MB",
+    "MB allocated by the line over the run, estimated from samples", _megabytes_cell)
+_PYTHON_SHARE_COLUMN = _OptionalColumn(
+    "python_alloc_fraction", "py%",
+    "share of alloc MB allocated through Python's allocator (Python objects); the rest came"
+    " from native code, such as the buffers of NumPy arrays",
+    _python_share_cell, shown_by="alloc_mb", min_console_columns=_MEDIUM_CONSOLE_COLUMNS)
+_PEAK_COLUMN = _OptionalColumn(
+    "peak_mb", "peak MB", "most memory allocated by the line and live at one time, in MB",
+    _megabytes_cell)
+_AVG_COLUMN = _OptionalColumn(
+    "avg_mb", "avg MB", "memory allocated by the line and live, averaged over the run, in MB",
+    _megabytes_cell)
+_OPTIONAL_COLUMNS = (
+    _ALLOC_COLUMN,
+    _PYTHON_SHARE_COLUMN,
+    _PEAK_COLUMN,
+    _OptionalColumn(
+        "timeline", "memory",
+        "the line's live memory from the start of profiling (left) to its end (right),"
+        " scaled to the line's own peak", _sparkline_cell,
+        min_console_columns=_GRAPH_CONSOLE_COLUMNS, graph_width=_SPARKLINE_WIDTH),
+    _OptionalColumn(
+        "copy_mb_s", "copy MB/s",
+        "MB copied by the line (memcpy and the like) per second of the run", _megabytes_cell,
+        min_console_columns=_MEDIUM_CONSOLE_COLUMNS),
+    _OptionalColumn("gpu_percent", "GPU", "GPU utilization while the line ran", _gpu_cell),
+)
+# The columns of the top-lines-by-memory table, after the location.
+_TOP_MEMORY_COLUMNS = (_ALLOC_COLUMN, _PYTHON_SHARE_COLUMN, _PEAK_COLUMN, _AVG_COLUMN)
+_LIKELIHOOD_HEADER = "likelihood"
+_LIKELIHOOD_LEGEND = "how likely the line leaks: its live memory kept growing and was not freed"
+_GROWTH_HEADER = "growth MB/s"
+_GROWTH_LEGEND = "how fast the suspected leak grew, in MB per second"
 
 
 def render_text(
@@ -92,6 +175,8 @@ def render_text(
     notes = _scope_notes(shown, reduced)
     if notes:
         sections.append(Group(*notes))
+    if has_memory(shown):
+        sections += _memory_sections(shown, view)
     sections += _file_sections(shown, view)
     if shown["files"]:
         sections.append(_legend(shown, view))
@@ -120,15 +205,24 @@ def _console(out: TextIO, color: bool, width: Optional[int]) -> Console:
 
 def _view(doc: dict[str, Any], color: bool, console_width: int) -> _View:
     entries = list(_entries(doc))
+    optional_columns = tuple(
+        column
+        for column in _OPTIONAL_COLUMNS
+        if console_width >= column.min_console_columns
+        and any(entry.get(column.shown_by or column.field) for entry in entries)
+    )
+    if console_width >= _WIDE_CONSOLE_COLUMNS:
+        bar_width = _WIDE_BAR_WIDTH
+    elif console_width >= _MEDIUM_CONSOLE_COLUMNS or not optional_columns:
+        bar_width = _NARROW_BAR_WIDTH
+    else:
+        bar_width = 0
     return _View(
         color=color,
         show_gil=any(entry["gil_wait_s"] > 0 for entry in entries),
-        optional_columns=tuple(
-            column
-            for column in _OPTIONAL_COLUMNS
-            if any(entry.get(column.field) is not None for entry in entries)
-        ),
-        bar_width=_WIDE_BAR_WIDTH if console_width >= _WIDE_CONSOLE_COLUMNS else _NARROW_BAR_WIDTH,
+        optional_columns=optional_columns,
+        bar_width=bar_width,
+        elapsed_s=doc["elapsed_s"],
     )
 
 
@@ -182,8 +276,121 @@ def _scope_notes(doc: dict[str, Any], reduced: bool) -> list[Text]:
         names = ", ".join(function["name"] for function in decorated)
         notes.append(Text(f"Only functions decorated with @profile are shown: {names}."))
     if reduced:
-        notes.append(Text(_REDUCED_NOTE))
+        notes.append(Text(_REDUCED_MEMORY_NOTE if has_memory(doc) else _REDUCED_NOTE))
     return notes
+
+
+def _memory_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
+    sections = [_memory_summary(doc, view)]
+    ranked = lines_by_memory(doc, _TOP_MEMORY_LINES)
+    if ranked:
+        sections.append(_top_memory_lines(doc, ranked, view))
+    leaks = leaking_lines(doc)
+    if leaks:
+        sections.append(_suspected_leaks(doc, leaks, view))
+    return sections
+
+
+def _memory_summary(doc: dict[str, Any], view: _View) -> RenderableType:
+    totals = doc["totals"]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    facts.add_row("peak", _memory_peak(doc, view))
+    if doc["timeline"]:
+        facts.add_row("footprint", _footprint(doc, view))
+    allocated = _megabytes(totals["alloc_mb"])
+    python_fraction = totals.get("python_alloc_fraction")
+    if python_fraction is not None:
+        allocated += f", {_fraction_percent(python_fraction)} of it through Python's allocator"
+    facts.add_row("allocated", allocated)
+    copied = _megabytes(totals["copy_mb"])
+    if totals["copy_mb"] and doc["elapsed_s"] > 0:
+        copied += f", {_megabytes(totals['copy_mb'] / doc['elapsed_s'])}/s"
+    facts.add_row("copied", copied)
+    facts.add_row("samples", _memory_sampling(doc))
+    return Group(Text("Memory", style="bold"), facts)
+
+
+def _memory_peak(doc: dict[str, Any], view: _View) -> Text:
+    peak = doc.get("memory_peak")
+    if peak is None:
+        return Text(_megabytes(doc["totals"]["peak_mb"]))
+    text = f"{_megabytes(peak['mb'])} at {_seconds(peak['t_s'])}"
+    if peak["file"] is not None:
+        text += f", largest share held by {_location(doc, peak['file'], peak['line'])}"
+        source = line_source(doc, peak["file"], peak["line"])
+        if source is not None:
+            text += f"  {source.strip()}"
+    return _cut_text(text, view)
+
+
+def _footprint(doc: dict[str, Any], view: _View) -> Text:
+    timeline = doc["timeline"]
+    top_mb = max(mb for _, mb in timeline)
+    return Text.assemble(
+        (_sparkline(timeline, doc["elapsed_s"], _FOOTPRINT_WIDTH, view.color), _MEMORY_COLOR),
+        f"  0 to {_megabytes(top_mb)} over {_seconds(doc['elapsed_s'])}",
+    )
+
+
+def _memory_sampling(doc: dict[str, Any]) -> Text:
+    samples = doc["samples"]
+    interval = _bytes(doc["memory_sampling_rate_bytes"])
+    count = samples.get("memory")
+    if count is None:
+        text = Text(f"about one memory sample per {interval} allocated or copied")
+    else:
+        text = Text(f"{count} memory samples, about one per {interval} allocated or copied")
+    dropped = samples.get("memory_dropped")
+    if dropped:
+        text.append(f"; {dropped} lost to a full event ring, their memory missing from these"
+                    " figures", style=_WARNING_COLOR)
+    return text
+
+
+def _top_memory_lines(doc: dict[str, Any], ranked: list[tuple[str, dict[str, Any]]],
+                      view: _View) -> RenderableType:
+    table = _table(view)
+    table.add_column("Location", no_wrap=True)
+    for column in _TOP_MEMORY_COLUMNS:
+        table.add_column(column.header, justify="right", no_wrap=True)
+    table.add_column("Source")
+    for path, line in ranked:
+        table.add_row(
+            _location(doc, path, line["line"]),
+            *(_optional_cell(line, column, view) for column in _TOP_MEMORY_COLUMNS),
+            _cut_text(line["source"].strip(), view),
+        )
+    return Group(Text("Top lines by memory (peak MB, then alloc MB)", style="bold"), table)
+
+
+def _suspected_leaks(doc: dict[str, Any], leaks: list[tuple[str, dict[str, Any]]],
+                     view: _View) -> RenderableType:
+    table = _table(view)
+    table.add_column("Location", no_wrap=True)
+    table.add_column(_LIKELIHOOD_HEADER, justify="right", no_wrap=True)
+    table.add_column(_GROWTH_HEADER, justify="right", no_wrap=True)
+    table.add_column("Source")
+    for path, line in leaks:
+        leak = line["leak"]
+        table.add_row(
+            _location(doc, path, line["line"]),
+            Text(_fraction_percent(leak["likelihood"]), style=_LEAK_COLOR),
+            _rate(leak["mb_s"]),
+            _cut_text(line["source"].strip(), view),
+        )
+    title = Text("Suspected memory leaks: live memory of these lines kept growing",
+                 style=_LEAK_COLOR)
+    return Group(title, table)
+
+
+def _location(doc: dict[str, Any], path: str, number: Optional[int]) -> str:
+    """path:line, the path relative to the program's directory when the file is under it."""
+    program_dir = os.path.dirname(doc["program"]) if os.path.isabs(doc["program"]) else ""
+    if program_dir and path.startswith(program_dir + os.sep):
+        path = path[len(program_dir) + 1:]
+    return path if number is None else f"{path}:{number}"
 
 
 def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
@@ -213,7 +420,7 @@ def _line_table(lines: list[dict[str, Any]], view: _View) -> Table:
     # The only column that may shrink: the source line gives way to the numbers.
     table.add_column("Source")
     for line in sorted(lines, key=lambda entry: entry["line"]):
-        source = Text(line["source"], no_wrap=True, overflow="ellipsis")
+        source = _cut_text(line["source"], view)
         table.add_row(str(line["line"]), *_measure_cells(line, view), source)
     return table
 
@@ -224,9 +431,14 @@ def _function_table(functions: list[dict[str, Any]], view: _View) -> Table:
     table.add_column("Line", justify="right", no_wrap=True)
     _add_measure_columns(table, view)
     for function in sorted(functions, key=lambda entry: (-total_percent(entry), entry["line"])):
-        name = Text(function["name"], no_wrap=True, overflow="ellipsis")
+        name = _cut_text(function["name"], view)
         table.add_row(name, str(function["line"]), *_measure_cells(function, view))
     return table
+
+
+def _cut_text(text: str, view: _View) -> Text:
+    """Text cut to its column; the ellipsis rich marks the cut with is not ASCII."""
+    return Text(text, no_wrap=True, overflow="ellipsis" if view.color else "crop")
 
 
 def _table(view: _View) -> Table:
@@ -245,8 +457,12 @@ def _add_measure_columns(table: Table, view: _View) -> None:
     if view.show_gil:
         table.add_column(_GIL_HEADER, justify="right", no_wrap=True)
     for column in view.optional_columns:
-        table.add_column(column.header, justify="right", no_wrap=True)
-    table.add_column("", width=view.bar_width, no_wrap=True)
+        if column.graph_width:
+            table.add_column(column.header, width=column.graph_width, no_wrap=True)
+        else:
+            table.add_column(column.header, justify="right", no_wrap=True)
+    if view.bar_width:
+        table.add_column("", width=view.bar_width, no_wrap=True)
 
 
 def _measure_cells(entry: dict[str, Any], view: _View) -> list[Text]:
@@ -256,11 +472,15 @@ def _measure_cells(entry: dict[str, Any], view: _View) -> list[Text]:
     ]
     if view.show_gil:
         cells.append(Text(_percent_cell(entry["gil_wait_percent"]), style=_GIL_COLOR))
-    for column in view.optional_columns:
-        value = entry.get(column.field)
-        cells.append(Text("" if value is None else column.format(value)))
-    cells.append(_bar(entry, view))
+    cells += [_optional_cell(entry, column, view) for column in view.optional_columns]
+    if view.bar_width:
+        cells.append(_bar(entry, view))
     return cells
+
+
+def _optional_cell(entry: dict[str, Any], column: _OptionalColumn, view: _View) -> Text:
+    value = entry.get(column.field)
+    return Text("") if value is None else column.cell(value, view)
 
 
 def _bar(entry: dict[str, Any], view: _View) -> Text:
@@ -281,6 +501,39 @@ def _bar_character(kind: str, view: _View) -> str:
     return _COLOR_BAR_CHARACTER if view.color else _PLAIN_BAR_CHARACTERS[kind]
 
 
+def _sparkline(timeline: list[list[float]], end_s: float, width: int, color: bool) -> str:
+    """`width` characters, one per equal slice of the run from 0 to `end_s`, each as high as the
+    most memory held during its slice, relative to the most held at all; blank where none."""
+    characters = _COLOR_SPARK_CHARACTERS if color else _PLAIN_SPARK_CHARACTERS
+    peaks = _slice_peaks(timeline, end_s, width)
+    top_mb = max(peaks)
+    if top_mb <= 0:
+        return " " * width
+    return "".join(
+        characters[max(0, math.ceil(mb / top_mb * len(characters)) - 1)] if mb > 0 else " "
+        for mb in peaks
+    )
+
+
+def _slice_peaks(timeline: list[list[float]], end_s: float, width: int) -> list[float]:
+    """The most MB held in each of `width` equal slices of 0..end_s. A timeline point holds its
+    value until the next point, so a slice without a point of its own shows the value carried in;
+    points at or past end_s fall in the last slice."""
+    peaks = []
+    held_mb = 0.0
+    index = 0
+    for slice_number in range(width):
+        last = slice_number == width - 1
+        slice_end_s = (slice_number + 1) * end_s / width
+        peak_mb = held_mb
+        while index < len(timeline) and (last or timeline[index][0] < slice_end_s):
+            held_mb = timeline[index][1]
+            peak_mb = max(peak_mb, held_mb)
+            index += 1
+        peaks.append(peak_mb)
+    return peaks
+
+
 def _legend(doc: dict[str, Any], view: _View) -> RenderableType:
     columns = Table.grid(padding=(0, 2))
     columns.add_column(no_wrap=True)
@@ -290,12 +543,32 @@ def _legend(doc: dict[str, Any], view: _View) -> RenderableType:
     if view.show_gil:
         columns.add_row(Text(_GIL_HEADER, style=_GIL_COLOR), _GIL_LEGEND)
     for column in view.optional_columns:
-        columns.add_row(column.header, column.legend)
-    columns.add_row("bar", _bar_legend(view))
+        columns.add_row(column.header, _column_legend(column, view))
+    if view.bar_width:
+        columns.add_row("bar", _bar_legend(view))
+    memory = has_memory(doc)
+    if memory and lines_by_memory(doc, 1):
+        for column in _TOP_MEMORY_COLUMNS:
+            if column not in view.optional_columns:
+                columns.add_row(column.header, column.legend)
+    if memory and leaking_lines(doc):
+        columns.add_row(_LIKELIHOOD_HEADER, _LIKELIHOOD_LEGEND)
+        columns.add_row(_GROWTH_HEADER, _GROWTH_LEGEND)
     base = f"Percentages are of all Python, native and system time ({_seconds(total_seconds(doc))})"
     if view.show_gil:
         base += "; GIL wait is measured against the same total but is not part of it"
-    return Group(Text("Legend", style="bold"), columns, Text(base + "."))
+    notes = [Text(base + ".")]
+    if memory:
+        notes.append(Text("Memory figures are estimates from the memory samples;"
+                          " 1 MB is 2^20 bytes."))
+    return Group(Text("Legend", style="bold"), columns, *notes)
+
+
+def _column_legend(column: _OptionalColumn, view: _View) -> str:
+    if not column.graph_width:
+        return column.legend
+    characters = _COLOR_SPARK_CHARACTERS if view.color else _PLAIN_SPARK_CHARACTERS
+    return f"{column.legend}: {characters[0]} least, {characters[-1]} most, blank none"
 
 
 def _bar_legend(view: _View) -> Text:
@@ -311,6 +584,37 @@ def _percent(value: float) -> str:
     if 0 < value and round(value, 1) == 0:
         return "<0.1%"
     return f"{value:.1f}%"
+
+
+def _fraction_percent(fraction: float) -> str:
+    return f"{fraction * 100:.0f}%"
+
+
+def _megabytes_number(value: float) -> str:
+    """Zero stays blank in tables, like time."""
+    if value == 0:
+        return ""
+    if round(value, 1) == 0:
+        return "<0.1"
+    return f"{value:.1f}"
+
+
+def _megabytes(value: float) -> str:
+    return f"{_megabytes_number(value) or '0'} MB"
+
+
+def _rate(mb_s: float) -> str:
+    if 0 < mb_s < 0.01:
+        return "<0.01"
+    return f"{mb_s:.2f}"
+
+
+def _bytes(value: int) -> str:
+    if value >= 2**20:
+        return f"{value / 2**20:g} MB"
+    if value >= 2**10:
+        return f"{value / 2**10:g} KB"
+    return f"{value} bytes"
 
 
 def _percent_cell(value: float) -> str:
