@@ -393,6 +393,8 @@ def test_the_documented_example_renders() -> None:
 
     assert "29.0%" in row_of(text, 5)
     assert "time.sleep(1)" in text
+    assert "66.0 MB at 20 ms, largest share held by prog.py:4" in text
+    assert "96.0" in row_of(text, 4)
 
 
 def test_write_json_round_trips_and_ends_with_a_newline() -> None:
