@@ -47,11 +47,12 @@ LINE_KEYS = {
     "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
 }
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
-TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "peak_mb", "copy_mb", "gpu_percent"}
+TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
+               "copy_mb", "gpu_percent"}
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
     "cpu_sampling_interval_s", "memory_sampling_rate_bytes", "gpu", "samples", "message",
-    "totals", "timeline", "processes", "threads", "profiled_functions", "files",
+    "totals", "timeline", "memory_peak", "processes", "threads", "profiled_functions", "files",
 }
 
 MARKER = re.compile(r"#\s*line:\s*([\w-]+)")
