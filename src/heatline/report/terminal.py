@@ -516,9 +516,9 @@ def _sparkline(timeline: list[list[float]], end_s: float, width: int, color: boo
 
 
 def _slice_peaks(timeline: list[list[float]], end_s: float, width: int) -> list[float]:
-    """The most MB held in each of `width` equal slices of 0..end_s. A timeline point holds its
-    value until the next point, so a slice without a point of its own shows the value carried in;
-    points at or past end_s fall in the last slice."""
+    """The most MB held in each of `width` equal slices of 0..end_s. A timeline point (the most
+    held in its bucket) stands until the next point, so a slice without a point of its own shows
+    the value carried in; points at or past end_s fall in the last slice."""
     peaks = []
     held_mb = 0.0
     index = 0
