@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,7 +41,8 @@ MB = 1 << 20
 DEFAULT_SAMPLING_RATE_BYTES = 1 << 20
 LINE_MEMORY_KEYS = ("alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline",
                     "copy_mb", "copy_mb_s", "leak")
-TIMELINE_MAX_POINTS = 64
+LINE_TIMELINE_MAX_POINTS = 64
+FOOTPRINT_TIMELINE_MAX_POINTS = 256
 # The writer rounds MB figures; a bound between two of them may be off by this much.
 MB_ROUNDING = 0.01
 
@@ -190,8 +192,11 @@ def assert_memory_well_formed(profile: Profile) -> None:
     peak = doc["memory_peak"]
     assert abs(peak["mb"] - totals["peak_mb"]) <= MB_ROUNDING + SUM_RELATIVE_TOLERANCE * peak["mb"]
     assert 0 <= peak["t_s"] <= doc["elapsed_s"] + MB_ROUNDING, (peak, doc["elapsed_s"])
-    assert isinstance(peak["file"], str) and isinstance(peak["line"], int), peak
+    # Both null when no program line held memory at the peak.
+    assert (peak["file"] is None) == (peak["line"] is None), peak
+    assert peak["file"] is None or (os.path.isabs(peak["file"]) and peak["line"] > 0), peak
     assert doc["timeline"], "a profile that allocated has a footprint timeline"
+    assert len(doc["timeline"]) <= FOOTPRINT_TIMELINE_MAX_POINTS, doc["timeline"]
     assert_timeline_well_formed(doc["timeline"], doc["elapsed_s"], peak["mb"], "footprint")
     for what, entry in entries(profile):
         assert entry["alloc_mb"] >= 0 and entry["copy_mb"] >= 0 and entry["copy_mb_s"] >= 0, (
@@ -207,7 +212,7 @@ def assert_memory_well_formed(profile: Profile) -> None:
         assert at_most(entry["avg_mb"], entry["peak_mb"]), (what, entry)
         assert at_most(entry["peak_mb"], entry["alloc_mb"]), (what, entry)
         if entry["timeline"] is not None:
-            assert len(entry["timeline"]) <= TIMELINE_MAX_POINTS, (what, len(entry["timeline"]))
+            assert len(entry["timeline"]) <= LINE_TIMELINE_MAX_POINTS, (what, entry["timeline"])
             assert_timeline_well_formed(entry["timeline"], doc["elapsed_s"], entry["peak_mb"],
                                         what)
         if entry["leak"] is not None:
@@ -308,6 +313,11 @@ def test_copies_are_counted_on_the_copying_line(copies, name):
                     COPY_ABSOLUTE_MARGIN_MB, f"copies of the {name} line")
     assert_mb_match(entry["alloc_mb"], copies.truth["allocated_bytes"][name],
                     COPY_RELATIVE_MARGIN, COPY_ABSOLUTE_MARGIN_MB, f"allocations of the {name} line")
+    # bytearray and bytes buffers come from PyObject_Malloc however large; NumPy's from malloc.
+    if name == "numpy":
+        assert entry["python_alloc_fraction"] < NATIVE_LINE_MAX_PYTHON_FRACTION, entry
+    else:
+        assert entry["python_alloc_fraction"] > PYTHON_LINE_MIN_PYTHON_FRACTION, entry
     elapsed_s = copies.profile["elapsed_s"]
     assert abs(entry["copy_mb_s"] - entry["copy_mb"] / elapsed_s) <= (
         SUM_RELATIVE_TOLERANCE * entry["copy_mb_s"] + MB_ROUNDING), (entry, elapsed_s)
