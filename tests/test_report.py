@@ -496,7 +496,8 @@ def test_top_lines_by_memory_rank_by_peak_then_allocation() -> None:
 
 def test_top_lines_by_memory_show_at_most_ten() -> None:
     doc = memory_document()
-    many = [line(100 + number, f"chunk{number} = bytes(10**6)", **NO_MEMORY) for number in range(15)]
+    many = [line(100 + number, f"chunk{number} = bytes(10**6)", **NO_MEMORY)
+            for number in range(15)]
     for number, entry in enumerate(many):
         entry.update(alloc_mb=1.0, peak_mb=float(number + 1), timeline=held(number + 1.0))
     doc["files"]["/home/user/helper.py"]["lines"] += many
