@@ -6,8 +6,8 @@ Profile it with `heatline examples/numpy_copy_fixed.py` and compare with numpy_c
 """
 import numpy as np
 
-N = 10_000_000  # 76 MB of float64 per array
-ITERATIONS = 8
+N = 16_000_000  # 122 MB of float64 per array
+ITERATIONS = 5
 
 for _ in range(ITERATIONS):
     x = np.random.uniform(0, 1, size=N)

@@ -85,16 +85,18 @@ THREADS_NUMPY_RELATIVE_MARGIN = 0.05
 NATIVE_CALLS_RELATIVE_MARGIN = 0.1
 # A 4 GiB allocation is 4096 R: exact.
 HUGE_RELATIVE_MARGIN = 0.005
-# Case study: 76 MB arrays, copied 8 times; exact up to NumPy's first-call set-up (~1.5 MB).
+# Case study: 122 MB arrays, copied 5 times; exact up to NumPy's first-call set-up (~1.5 MB).
 CASE_STUDY_RELATIVE_MARGIN = 0.1
 # The copying line holds three arrays at once (the old x, the draw and its copy) and the
 # fixed line two; 2.5 and 2.2 arrays separate them with room for stray samples.
 COPYING_LINE_MIN_PEAK_ARRAYS = 2.5
 FIXED_LINE_MAX_PEAK_ARRAYS = 2.2
-# Each of 8 iterations (~0.1 s each) frees the draw and the old x, falling from three arrays
-# to one, and rises again: a timeline of up to 64 points over the run shows most of these
-# falls, however it is thinned out; at least three of half an array or more.
-SAWTOOTH_MIN_FALLS = 3
+# A line's timeline keeps the highest live MB of each of at most 64 equal buckets (10 ms, doubled
+# as the run outgrows them): in a run of 1-2 s, 20-40 ms, so each of the 5 iterations (80-300 ms)
+# spans several buckets. An iteration holds three arrays only while it copies, and one or two
+# while it draws (40% or more of it), so at least one bucket of each draw shows the drop from
+# the copy before: a fall at each of iterations 2-5. Two of those four, by half an array or more.
+SAWTOOTH_MIN_FALLS = 2
 FIXED_MAX_COPY_FRACTION = 0.05
 
 
