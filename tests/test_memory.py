@@ -146,7 +146,7 @@ def module_constants(program: Path) -> dict:
 def timeline_falls(timeline: list, by_mb: float) -> int:
     """How many times the timeline falls by at least by_mb below its highest point since the
     previous fall, each fall after a rise of at least by_mb: a fall spread over several points
-    (a timeline averaged over intervals) counts once."""
+    counts once."""
     falls, high, low = 0, None, None
     for _, mb in timeline:
         if low is None:
@@ -314,7 +314,7 @@ def test_copies_are_counted_on_the_copying_line(copies, name):
     assert_mb_match(entry["copy_mb"], copies.truth["copied_bytes"][name], COPY_RELATIVE_MARGIN,
                     COPY_ABSOLUTE_MARGIN_MB, f"copies of the {name} line")
     assert_mb_match(entry["alloc_mb"], copies.truth["allocated_bytes"][name],
-                    COPY_RELATIVE_MARGIN, COPY_ABSOLUTE_MARGIN_MB, f"allocations of the {name} line")
+                    COPY_RELATIVE_MARGIN, COPY_ABSOLUTE_MARGIN_MB, f"allocations of {name} line")
     # bytearray and bytes buffers come from PyObject_Malloc however large; NumPy's from malloc.
     if name == "numpy":
         assert entry["python_alloc_fraction"] < NATIVE_LINE_MAX_PYTHON_FRACTION, entry

@@ -13,8 +13,8 @@ import time
 import numpy as np
 
 MB = 1 << 20
-FREED_BUFFER_BYTES = 16 * MB
-FREED_REPEATS = 8
+FREED_BYTES = 16 * MB
+REPEATS = 8
 # Larger than any other buffer the program holds, so the footprint peaks when it is allocated.
 KEPT_BYTES = 64 * MB
 # The kept buffer stays live this long before the program ends.
@@ -22,12 +22,12 @@ HOLD_S = 0.2
 
 
 def main(truth_path):
-    for _ in range(FREED_REPEATS): buffer = np.empty(FREED_BUFFER_BYTES, dtype=np.uint8); del buffer  # line: freed
+    for _ in range(REPEATS): buffer = np.empty(FREED_BYTES, np.uint8); del buffer  # line: freed
     kept = np.zeros(KEPT_BYTES, dtype=np.uint8)  # line: kept
     time.sleep(HOLD_S)
     with open(truth_path, "w") as out:
-        json.dump({"freed_bytes": FREED_REPEATS * FREED_BUFFER_BYTES,
-                   "freed_most_live_bytes": FREED_BUFFER_BYTES,
+        json.dump({"freed_bytes": REPEATS * FREED_BYTES,
+                   "freed_most_live_bytes": FREED_BYTES,
                    "kept_bytes": kept.nbytes}, out)
 
 
