@@ -23,8 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc_native.h"
+#include "alloc_python.h"
+#include "bytesampler.h"
 #include "codecache.h"
 #include "frames.h"
+#include "leaks.h"
 #include "linetable.h"
 #include "sampler.h"
 #include "threads.h"
@@ -38,11 +42,17 @@
  * yet (a native thread never gets one). */
 #define THREAD_STATE_RETRY_BEATS 50
 
-/* Where time goes: a line and its function, or nowhere (outside the program) when line is NULL. */
+/* Where time and memory go: a line and its function, or nowhere (outside the program) when line
+ * is NULL. */
 struct place {
-    struct counters *line;
-    struct counters *function;
+    struct line_entry *line;
+    struct function_entry *function;
 };
+
+#define LINE_TIMELINE_POINTS 64
+#define FOOTPRINT_TIMELINE_POINTS 256
+/* Sampled live blocks held at most (the byte sampler's own table holds fewer). */
+#define LIVE_BLOCKS_LIMIT (1u << 20)
 
 struct tracked_thread {
     struct sampler_thread sampler; /* its address is the timer's si_value */
@@ -99,6 +109,21 @@ struct session {
     pid_t *scan;
     size_t scan_capacity;
     int signal_replaced;
+    /* memory (when config.memory_sampling_rate_bytes > 0) */
+    int64_t start_ns;
+    int64_t memory_now_ns; /* from start_ns, for the events being drained */
+    struct live_table live;
+    struct memory_counters memory_totals; /* alloc, python and copy bytes */
+    struct memory_counters outside_memory; /* live blocks of no program line */
+    double footprint_bytes;
+    double peak_bytes;
+    int64_t peak_ns;
+    int peak_moved;
+    const struct line_entry *peak_line;
+    struct timeline *footprint;
+    uint64_t memory_samples;
+    uint64_t memory_lost;
+    uint64_t untracked; /* sampled allocations whose frees could not be watched */
 };
 
 static struct session *session;
@@ -174,7 +199,8 @@ static int place_of(struct session *s, const struct frames_stack *stack, struct 
         out->function = linetable_function(s->lines, program->file, program->name, program->first_line);
         return out->line && out->function;
     }
-    out->line = out->function = NULL;
+    out->line = NULL;
+    out->function = NULL;
     return 0;
 }
 
@@ -184,8 +210,8 @@ static void credit(struct session *s, struct tracked_thread *thread, const struc
                    const struct counters *amount)
 {
     if (place && place->line) {
-        counters_add(place->line, amount);
-        counters_add(place->function, amount);
+        counters_add(&place->line->counters, amount);
+        counters_add(&place->function->counters, amount);
     } else {
         counters_add(&s->outside, amount);
     }
@@ -213,6 +239,18 @@ static struct counters split_cpu(double seconds, double system_fraction, uint8_t
     return amount;
 }
 
+/* A thread with no Python at all (a native library's worker) works for the line the main thread
+ * is on: where it waits if it was blocked at the last beat (joining the worker, say), otherwise
+ * where it was last sampled. */
+static struct place main_thread_place(struct session *s)
+{
+    struct place none = {NULL, NULL};
+    struct tracked_thread *main_thread = find_thread(s, s->main_tid);
+    if (!main_thread)
+        return none;
+    return main_thread->blocked_at_last_beat ? main_thread->blocked : main_thread->last;
+}
+
 static void credit_sample(struct session *s, struct tracked_thread *thread,
                           const struct cpu_sample *sample)
 {
@@ -224,11 +262,7 @@ static void credit_sample(struct session *s, struct tracked_thread *thread,
     int has_python = thread->thread_state ||
                      atomic_load_explicit(&thread->sampler.thread_state, memory_order_relaxed);
     if (sample->stack.state == SAMPLE_NO_PYTHON && !has_python) {
-        /* A thread with no Python at all (a native library's worker) works for the line the
-         * main thread is on. */
-        struct tracked_thread *main_thread = find_thread(s, s->main_tid);
-        if (main_thread)
-            place = main_thread->last;
+        place = main_thread_place(s);
     } else {
         place_of(s, &sample->stack, &place);
         thread->last = place;
@@ -256,6 +290,125 @@ static void credit_remainder(struct session *s, struct tracked_thread *thread)
     struct counters amount = split_cpu((double)remainder_ns / 1e9, thread->system_fraction, state);
     thread->weight_ns = thread->cpu_ns;
     credit(s, thread, &thread->last, &amount);
+}
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+static void change_footprint(struct session *s, double delta)
+{
+    s->footprint_bytes += delta;
+    if (s->footprint_bytes < 0)
+        s->footprint_bytes = 0;
+    timeline_record(s->footprint, s->memory_now_ns, s->footprint_bytes);
+    if (s->footprint_bytes > s->peak_bytes) {
+        s->peak_bytes = s->footprint_bytes;
+        s->peak_ns = s->memory_now_ns;
+        s->peak_moved = 1;
+    }
+}
+
+static void release_block(struct session *s, const struct live_block *block)
+{
+    block->line->freed++;
+    memory_change_live(block->line, -block->weight, s->memory_now_ns, LINE_TIMELINE_POINTS);
+    if (block->function) {
+        block->function->freed++;
+        memory_change_live(block->function, -block->weight, s->memory_now_ns, LINE_TIMELINE_POINTS);
+    }
+    change_footprint(s, -block->weight);
+}
+
+static void add_allocation(struct memory_counters *memory, double weight, int python, int64_t now_ns)
+{
+    if (!memory->samples)
+        memory->first_ns = now_ns;
+    memory->samples++;
+    memory->alloc_bytes += weight;
+    if (python)
+        memory->python_bytes += weight;
+    memory_change_live(memory, weight, now_ns, LINE_TIMELINE_POINTS);
+}
+
+static void on_memory_sample(void *context, const struct memory_sample *sample)
+{
+    struct session *s = context;
+    struct place place = {NULL, NULL};
+    if (sample->stack.state == SAMPLE_NO_PYTHON) {
+        place = main_thread_place(s);
+    } else {
+        place_of(s, &sample->stack, &place);
+    }
+    struct memory_counters *line = place.line ? &place.line->memory : &s->outside_memory;
+    struct memory_counters *function = place.line ? &place.function->memory : NULL;
+    s->memory_samples++;
+    if (sample->kind == MEMORY_COPY) {
+        line->copy_bytes += sample->weight;
+        if (function)
+            function->copy_bytes += sample->weight;
+        s->memory_totals.copy_bytes += sample->weight;
+        return;
+    }
+    int python = sample->kind == MEMORY_PYTHON;
+    s->memory_totals.alloc_bytes += sample->weight;
+    if (python)
+        s->memory_totals.python_bytes += sample->weight;
+    struct live_block block = {sample->address, sample->weight, line, function}, replaced;
+    int inserted = sample->tracked ? live_table_insert(&s->live, &block, &replaced) : -1;
+    if (inserted == 1)
+        release_block(s, &replaced); /* its free went unseen (a path no hook reaches) */
+    if (inserted < 0) {
+        /* Its free would go unseen: counted as allocated, never as live. */
+        s->untracked++;
+        line->alloc_bytes += sample->weight;
+        line->python_bytes += python ? sample->weight : 0;
+        if (function) {
+            function->alloc_bytes += sample->weight;
+            function->python_bytes += python ? sample->weight : 0;
+        }
+        return;
+    }
+    add_allocation(line, sample->weight, python, s->memory_now_ns);
+    if (function)
+        add_allocation(function, sample->weight, python, s->memory_now_ns);
+    change_footprint(s, sample->weight);
+}
+
+static void on_memory_free(void *context, uintptr_t address)
+{
+    struct session *s = context;
+    struct live_block block;
+    if (live_table_remove(&s->live, address, &block))
+        release_block(s, &block);
+}
+
+/* The line holding the most live memory now (NULL when no program line holds any, or less than
+ * the blocks outside the program). */
+static const struct line_entry *largest_line(const struct session *s)
+{
+    const struct line_entry *largest = NULL;
+    double most = s->outside_memory.live_bytes;
+    size_t count = linetable_line_count(s->lines);
+    for (size_t i = 0; i < count; i++) {
+        const struct line_entry *line = linetable_line_at(s->lines, i);
+        if (line->memory.live_bytes > most) {
+            most = line->memory.live_bytes;
+            largest = line;
+        }
+    }
+    return largest;
+}
+
+static void drain_memory(struct session *s)
+{
+    if (!s->footprint)
+        return;
+    s->memory_now_ns = threads_monotonic_ns() - s->start_ns;
+    struct bytesampler_sink sink = {on_memory_sample, on_memory_free, s};
+    s->memory_lost += bytesampler_drain(&sink);
+    if (s->peak_moved) {
+        s->peak_line = largest_line(s);
+        s->peak_moved = 0;
+    }
 }
 
 /* ---- off-CPU time ---------------------------------------------------------------------- */
@@ -497,6 +650,9 @@ static void beat(struct session *s)
     }
     s->thread_count = kept;
     s->python_threads = python_threads;
+    drain_memory(s);
+    if (s->footprint && native_objects_changed())
+        alloc_native_patch_new_objects();
     if (s->enabled)
         s->elapsed_ns += now - s->last_beat_ns;
     s->last_beat_ns = now;
@@ -548,6 +704,9 @@ static void free_session(struct session *s)
     free(s->threads);
     free(s->finished);
     free(s->scan);
+    free(s->footprint);
+    live_table_free(&s->live);
+    free(s->outside_memory.timeline);
     linetable_free(s->lines);
     session_config_free(&s->config);
     pthread_mutex_destroy(&s->lock);
@@ -566,6 +725,33 @@ static void forget_session_in_child(void)
 static void install_fork_handler(void)
 {
     pthread_atfork(NULL, NULL, forget_session_in_child);
+}
+
+/* Hooks in place, sampling (or only watching frees while paused). GIL held. */
+static int start_memory(struct session *s)
+{
+    s->footprint = timeline_new(FOOTPRINT_TIMELINE_POINTS);
+    if (!s->footprint)
+        return -1;
+    live_table_init(&s->live, LIVE_BLOCKS_LIMIT);
+    if (bytesampler_start(s->config.memory_sampling_rate_bytes) < 0)
+        return -1;
+    bytesampler_set_main_thread(frames_current_thread_state());
+    alloc_python_start();
+    alloc_native_start();
+    bytesampler_set_mode(s->enabled ? BYTESAMPLER_SAMPLING : BYTESAMPLER_FREES);
+    return 0;
+}
+
+/* Every hook off and restored; what they wrote before is drained. GIL held. */
+static void stop_memory(struct session *s)
+{
+    if (!s->footprint)
+        return;
+    bytesampler_stop();
+    alloc_native_stop();
+    alloc_python_stop();
+    drain_memory(s);
 }
 
 int helper_start(struct session_config *config, char *error, size_t error_size)
@@ -616,8 +802,18 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
     s->helper_tid = -1;
     s->enabled = s->config.start_enabled;
     s->last_beat_ns = threads_monotonic_ns();
+    s->start_ns = s->last_beat_ns;
     sampler_set_enabled(s->enabled);
     update_threads(s, s->last_beat_ns);
+    if (s->config.memory_sampling_rate_bytes > 0 && start_memory(s) < 0) {
+        for (size_t i = 0; i < s->thread_count; i++)
+            threads_timer_delete(s->threads[i]->sampler.timer);
+        sampler_set_enabled(0);
+        sampler_uninstall();
+        free_session(s);
+        snprintf(error, error_size, "could not set up memory profiling (out of memory?)");
+        return -1;
+    }
 
     /* The helper must never take the sampler's signal, nor the program's signals. */
     sigset_t all, previous;
@@ -626,6 +822,7 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
     int failed = pthread_create(&s->helper, NULL, helper_main, s);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (failed) {
+        stop_memory(s);
         for (size_t i = 0; i < s->thread_count; i++)
             threads_timer_delete(s->threads[i]->sampler.timer);
         sampler_set_enabled(0);
@@ -651,6 +848,8 @@ void helper_set_enabled(int enabled)
     pthread_mutex_lock(&session->lock);
     session->enabled = enabled != 0;
     sampler_set_enabled(session->enabled);
+    if (session->footprint)
+        bytesampler_set_mode(session->enabled ? BYTESAMPLER_SAMPLING : BYTESAMPLER_FREES);
     pthread_mutex_unlock(&session->lock);
 }
 
@@ -695,6 +894,17 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .restricted = restricted,
         .functions = functions,
         .function_count = function_count,
+        .memory = s->footprint != NULL,
+        .memory_sampling_rate_bytes = s->config.memory_sampling_rate_bytes,
+        .memory_samples = (int64_t)s->memory_samples,
+        .memory_dropped = (int64_t)(s->memory_lost + s->untracked),
+        .memory_totals = &s->memory_totals,
+        .end_ns = threads_monotonic_ns() - s->start_ns,
+        .footprint = s->footprint,
+        .footprint_bytes = s->footprint_bytes,
+        .peak_bytes = s->peak_bytes,
+        .peak_ns = s->peak_ns,
+        .peak_line = s->peak_line,
     };
     char *document = profile_write(&input);
     free(threads);
@@ -724,6 +934,7 @@ char *helper_stop(const struct profiled_function *functions, size_t count, int r
 
     /* The last beat counts the time up to now; then no handler may run while rings are read. */
     beat(s);
+    stop_memory(s);
     sampler_set_enabled(0);
     for (size_t i = 0; i < s->thread_count; i++) {
         threads_timer_delete(s->threads[i]->sampler.timer);

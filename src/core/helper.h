@@ -3,7 +3,13 @@
  * Owns: the session (its threads, counters and clocks) and the helper thread that, on a
  * wall-clock beat, finds new threads and gives each a CPU-time timer, drains the sampler's rings
  * into the line table, and measures each thread's time off the CPU (wall minus CPU clock),
- * crediting it to the line the thread is blocked on, read with process_vm_readv.
+ * crediting it to the line the thread is blocked on, read with process_vm_readv. With memory on,
+ * it also drains the byte sampler into the lines and the live table, and patches libraries
+ * loaded since the last beat. CPU time, allocations and copies of a thread with no Python (a
+ * native library's worker) go to the main thread's line: such threads work for the Python code
+ * that started the job, and the main thread is where that code usually runs. (Allocations read
+ * that line when they happen; CPU samples take where the main thread waited at the last beat if
+ * it was blocked, where it was last sampled otherwise.)
  * Never: reads another thread's frames with plain loads, or sends a signal to a thread that is
  * not running (blocked system calls are never interrupted by heatline).
  * Talks to: module (start/stop), sampler, frames, codecache, linetable, profile. */
@@ -18,6 +24,7 @@
 
 struct session_config {
     int64_t cpu_sampling_interval_ns;
+    int64_t memory_sampling_rate_bytes; /* 0: memory is not profiled */
     int start_enabled;
     struct filter filter;
     uint8_t call_opcodes[256];

@@ -187,7 +187,7 @@ static uint64_t line_hash(const void *entry)
     return line_key_hash(e->file, e->line);
 }
 
-struct counters *linetable_line(struct linetable *table, uint32_t file, int32_t line)
+struct line_entry *linetable_line(struct linetable *table, uint32_t file, int32_t line)
 {
     struct line_entry key = {.file = file, .line = line};
     int added;
@@ -200,7 +200,7 @@ struct counters *linetable_line(struct linetable *table, uint32_t file, int32_t 
         entry->file = file;
         entry->line = line;
     }
-    return &entry->counters;
+    return entry;
 }
 
 /* ---- functions ---- */
@@ -222,8 +222,8 @@ static uint64_t function_hash(const void *entry)
     return function_key_hash(e->file, e->name, e->first_line);
 }
 
-struct counters *linetable_function(struct linetable *table, uint32_t file, uint32_t name,
-                                    int32_t first_line)
+struct function_entry *linetable_function(struct linetable *table, uint32_t file, uint32_t name,
+                                          int32_t first_line)
 {
     struct function_entry key = {.file = file, .name = name, .first_line = first_line};
     int added;
@@ -235,7 +235,7 @@ struct counters *linetable_function(struct linetable *table, uint32_t file, uint
     struct function_entry *entry = chunks_at(&table->functions, (size_t)number);
     if (added)
         *entry = key;
-    return &entry->counters;
+    return entry;
 }
 
 /* ---- the table ---- */
@@ -257,6 +257,10 @@ void linetable_free(struct linetable *table)
         return;
     for (size_t i = 0; i < table->strings.count; i++)
         free(((struct string_entry *)chunks_at(&table->strings, i))->text);
+    for (size_t i = 0; i < table->lines.count; i++)
+        free(((struct line_entry *)chunks_at(&table->lines, i))->memory.timeline);
+    for (size_t i = 0; i < table->functions.count; i++)
+        free(((struct function_entry *)chunks_at(&table->functions, i))->memory.timeline);
     chunks_free(&table->strings);
     chunks_free(&table->lines);
     chunks_free(&table->functions);
@@ -297,4 +301,126 @@ void counters_add(struct counters *into, const struct counters *amount)
 double counters_total_s(const struct counters *counters)
 {
     return counters->python_s + counters->native_s + counters->system_s;
+}
+
+/* ---- memory ---- */
+
+struct timeline *timeline_new(uint32_t capacity)
+{
+    struct timeline *timeline = calloc(1, sizeof *timeline + capacity * sizeof *timeline->points);
+    if (!timeline)
+        return NULL;
+    timeline->spacing_ns = TIMELINE_FIRST_SPACING_NS;
+    timeline->capacity = capacity;
+    return timeline;
+}
+
+/* Doubles the spacing until the points fit in fewer than `capacity`, merging buckets. */
+static void timeline_coarsen(struct timeline *timeline)
+{
+    while (timeline->count >= timeline->capacity) {
+        timeline->spacing_ns *= 2;
+        uint32_t kept = 0;
+        for (uint32_t i = 0; i < timeline->count; i++) {
+            struct timeline_point point = timeline->points[i];
+            point.t_ns -= point.t_ns % timeline->spacing_ns;
+            if (kept && timeline->points[kept - 1].t_ns == point.t_ns) {
+                if (point.value > timeline->points[kept - 1].value)
+                    timeline->points[kept - 1].value = point.value;
+            } else {
+                timeline->points[kept++] = point;
+            }
+        }
+        timeline->count = kept;
+    }
+}
+
+int timeline_settled(const struct timeline *timeline, int64_t end_ns, struct timeline_point *out)
+{
+    if (!timeline->count)
+        return 0;
+    const struct timeline_point *last = &timeline->points[timeline->count - 1];
+    out->t_ns = last->t_ns + timeline->spacing_ns;
+    out->value = timeline->last_value;
+    return timeline->last_value != last->value && out->t_ns < end_ns;
+}
+
+static void append_point(struct timeline *timeline, int64_t t_ns, double value);
+
+void timeline_record(struct timeline *timeline, int64_t t_ns, double value)
+{
+    if (t_ns < 0)
+        t_ns = 0;
+    struct timeline_point settled;
+    if (timeline_settled(timeline, t_ns - t_ns % timeline->spacing_ns, &settled))
+        append_point(timeline, settled.t_ns, settled.value);
+    append_point(timeline, t_ns, value);
+    timeline->last_value = value;
+}
+
+static void append_point(struct timeline *timeline, int64_t t_ns, double value)
+{
+    int64_t bucket = t_ns - t_ns % timeline->spacing_ns;
+    if (timeline->count) {
+        struct timeline_point *last = &timeline->points[timeline->count - 1];
+        if (bucket <= last->t_ns) {
+            if (value > last->value)
+                last->value = value;
+            return;
+        }
+    }
+    if (timeline->count == timeline->capacity) {
+        timeline_coarsen(timeline);
+        bucket = t_ns - t_ns % timeline->spacing_ns;
+        struct timeline_point *last = timeline->count ? &timeline->points[timeline->count - 1] : NULL;
+        if (last && bucket <= last->t_ns) {
+            if (value > last->value)
+                last->value = value;
+            return;
+        }
+    }
+    timeline->points[timeline->count].t_ns = bucket;
+    timeline->points[timeline->count].value = value;
+    timeline->count++;
+}
+
+double timeline_value_at(const struct timeline *timeline, int64_t t_ns)
+{
+    double value = 0;
+    for (uint32_t i = 0; timeline && i < timeline->count && timeline->points[i].t_ns <= t_ns; i++)
+        value = timeline->points[i].value;
+    return value;
+}
+
+void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns,
+                        uint32_t timeline_capacity)
+{
+    if (now_ns > memory->live_since_ns) {
+        memory->live_byte_ns += memory->live_bytes * (double)(now_ns - memory->live_since_ns);
+        memory->live_since_ns = now_ns;
+    }
+    memory->live_bytes += delta;
+    if (memory->live_bytes < 0)
+        memory->live_bytes = 0;
+    if (memory->live_bytes > memory->peak_bytes)
+        memory->peak_bytes = memory->live_bytes;
+    if (!memory->timeline)
+        memory->timeline = timeline_new(timeline_capacity);
+    if (memory->timeline)
+        timeline_record(memory->timeline, now_ns, memory->live_bytes);
+}
+
+double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns)
+{
+    if (end_ns <= 0)
+        return memory->live_bytes;
+    double integral = memory->live_byte_ns;
+    if (end_ns > memory->live_since_ns)
+        integral += memory->live_bytes * (double)(end_ns - memory->live_since_ns);
+    return integral / (double)end_ns;
+}
+
+int memory_measured(const struct memory_counters *memory)
+{
+    return memory->alloc_bytes > 0 || memory->copy_bytes > 0 || memory->samples > 0;
 }

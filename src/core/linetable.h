@@ -1,7 +1,7 @@
 /* linetable: the per-line and per-function counters of a session, and its interned strings.
  *
- * Owns: (file, line) -> counters and (file, function) -> counters, in one process, with no
- * Python objects. Entries never move once created, so the helper may keep pointers to them.
+ * Owns: (file, line) -> counters and (file, function) -> counters (time and memory, with the
+ * bounded timelines of memory), in one process, with no Python objects. Entries never move once created, so the helper may keep pointers to them.
  * Never: grows beyond the program's lines and functions (one entry each), or takes a lock: only
  * the helper writes, and readers (the profile writer) run while the helper is paused or gone.
  * Talks to: helper (writes), profile (reads). */
@@ -20,10 +20,61 @@ struct counters {
     double gil_wait_s;
 };
 
+/* A value over the run, bounded: each point is the highest value reached in one bucket of
+ * `spacing_ns`; when the points would overflow `capacity`, the spacing doubles and buckets merge.
+ * A bucket without a point held the value the bucket before it ended with: when that differs
+ * from its highest, a point for the next bucket carries it (`settled`). */
+struct timeline_point {
+    int64_t t_ns; /* the bucket's start, from the start of the session */
+    double value;
+};
+
+struct timeline {
+    double last_value; /* the value after the latest change */
+    int64_t spacing_ns;
+    uint32_t count;
+    uint32_t capacity;
+    struct timeline_point points[];
+};
+
+#define TIMELINE_FIRST_SPACING_NS 10000000LL
+
+/* NULL when memory ran out. */
+struct timeline *timeline_new(uint32_t capacity);
+void timeline_record(struct timeline *timeline, int64_t t_ns, double value);
+/* Where the last point's bucket ended at a value other than its highest: the point (the next
+ * bucket's start, that value) that says so, if it lies before `end_ns`. Returns 0 otherwise. */
+int timeline_settled(const struct timeline *timeline, int64_t end_ns, struct timeline_point *out);
+/* The value held at `t_ns` (0 before the first point). */
+double timeline_value_at(const struct timeline *timeline, int64_t t_ns);
+
+/* What a line (or function) did with memory; bytes are estimates from weighted samples. */
+struct memory_counters {
+    double alloc_bytes;   /* allocated, Python and native */
+    double python_bytes;  /* the part through Python's allocator */
+    double copy_bytes;
+    double live_bytes;    /* allocated here and not freed yet */
+    double peak_bytes;    /* highest live_bytes */
+    double live_byte_ns;  /* integral of live_bytes over time, up to live_since_ns */
+    int64_t live_since_ns;
+    int64_t first_ns;     /* the first sampled allocation */
+    uint64_t samples;     /* sampled allocations... */
+    uint64_t freed;       /* ...and how many of them were freed */
+    struct timeline *timeline; /* live_bytes over the run; NULL until the first allocation */
+};
+
+/* Live bytes change by `delta` at `now_ns` (from the session's start). */
+void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns,
+                        uint32_t timeline_capacity);
+/* Time-averaged live bytes over [0, end_ns]. */
+double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns);
+int memory_measured(const struct memory_counters *memory);
+
 struct line_entry {
     uint32_t file;
     int32_t line;
     struct counters counters;
+    struct memory_counters memory;
 };
 
 struct function_entry {
@@ -31,6 +82,7 @@ struct function_entry {
     uint32_t name;
     int32_t first_line;
     struct counters counters;
+    struct memory_counters memory;
 };
 
 struct linetable;
@@ -42,10 +94,10 @@ void linetable_free(struct linetable *table);
 uint32_t linetable_intern(struct linetable *table, const char *text);
 const char *linetable_string(const struct linetable *table, uint32_t id);
 
-/* The counters of a line or function, created at zero on first use; NULL when memory ran out. */
-struct counters *linetable_line(struct linetable *table, uint32_t file, int32_t line);
-struct counters *linetable_function(struct linetable *table, uint32_t file, uint32_t name,
-                                    int32_t first_line);
+/* The entry of a line or function, created at zero on first use; NULL when memory ran out. */
+struct line_entry *linetable_line(struct linetable *table, uint32_t file, int32_t line);
+struct function_entry *linetable_function(struct linetable *table, uint32_t file, uint32_t name,
+                                          int32_t first_line);
 
 size_t linetable_line_count(const struct linetable *table);
 const struct line_entry *linetable_line_at(const struct linetable *table, size_t index);

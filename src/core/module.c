@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_native.h"
 #include "helper.h"
 
 #define ERROR_SIZE 256
@@ -94,6 +95,9 @@ static int read_call_opcodes(PyObject *config, uint8_t table[256])
     return 0;
 }
 
+#define MEMORY_RATE_MIN 1024LL
+#define MEMORY_RATE_MAX (1LL << 40)
+
 static int read_config(PyObject *config, struct session_config *out)
 {
     memset(out, 0, sizeof *out);
@@ -106,6 +110,18 @@ static int read_config(PyObject *config, struct session_config *out)
         return -1;
     }
     out->cpu_sampling_interval_ns = (int64_t)(seconds * 1e9);
+    PyObject *rate = PyDict_GetItemString(config, "memory_sampling_rate");
+    if (rate && rate != Py_None) {
+        long long bytes = PyLong_AsLongLong(rate);
+        if (bytes == -1 && PyErr_Occurred())
+            return -1;
+        if (bytes < MEMORY_RATE_MIN || bytes > MEMORY_RATE_MAX) {
+            PyErr_Format(PyExc_ValueError, "memory_sampling_rate must be between %lld and %lld bytes",
+                         (long long)MEMORY_RATE_MIN, (long long)MEMORY_RATE_MAX);
+            return -1;
+        }
+        out->memory_sampling_rate_bytes = bytes;
+    }
     if (read_flag(config, "enabled", &out->start_enabled) < 0 ||
         read_flag(config, "profile_all", &out->filter.profile_all) < 0 ||
         copy_str_list(config, "program_dirs", &out->filter.program_dirs) < 0 ||
@@ -262,7 +278,16 @@ static PyObject *core_signal_was_replaced(PyObject *module, PyObject *unused)
     return PyBool_FromLong(helper_signal_was_replaced());
 }
 
+static PyObject *core_hooked_slots(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    return PyLong_FromSize_t(alloc_native_patched_slots());
+}
+
 static PyMethodDef core_methods[] = {
+    {"hooked_slots", core_hooked_slots, METH_NOARGS,
+     "hooked_slots() -> int: relocation slots of loaded libraries that point to heatline's memory hooks now."},
     {"start", core_start, METH_O, "start(config: dict) -> None: start a profiling session."},
     {"stop", core_stop, METH_VARARGS,
      "stop(functions=None) -> str: end the session and return its profile document (JSON)."},

@@ -6,15 +6,18 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "leaks.h"
 
 #define MAX_SOURCE_BYTES (64 << 20)
 #define NO_SAMPLE_MESSAGE "the program finished before any sample was taken"
 
-/* Memory and GPU columns: not measured by this engine yet, so null (never 0). */
-static const char *const unmeasured_line_fields[] = {
-    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb",
-    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
+#define MB (1024.0 * 1024.0)
+
+static const char *const memory_line_fields[] = {
+    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb", "copy_mb_s", "leak",
 };
+/* GPU columns: not measured by this engine yet, so null (never 0). */
+static const char *const gpu_line_fields[] = {"gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb"};
 
 struct source {
     char *text;
@@ -120,9 +123,9 @@ static int compare_groups(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-static int measured(const struct counters *c)
+static int measured(const struct counters *c, const struct memory_counters *m, int memory)
 {
-    return counters_total_s(c) + c->gil_wait_s > 0;
+    return counters_total_s(c) + c->gil_wait_s > 0 || (memory && memory_measured(m));
 }
 
 static int line_is_kept(const struct profile_input *input, const char *path, int32_t line)
@@ -172,10 +175,90 @@ static void write_counters(struct jsonw *w, const struct counters *c, double tot
     jsonw_double(w, c->system_s * scale);
     jsonw_key(w, "gil_wait_percent");
     jsonw_double(w, c->gil_wait_s * scale);
-    for (size_t i = 0; i < sizeof unmeasured_line_fields / sizeof *unmeasured_line_fields; i++) {
-        jsonw_key(w, unmeasured_line_fields[i]);
+}
+
+static void write_nulls(struct jsonw *w, const char *const *keys, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        jsonw_key(w, keys[i]);
         jsonw_null(w);
     }
+}
+
+/* [[t_s, mb], ...], ending with the value now when the last point is older. */
+static void write_timeline(struct jsonw *w, const struct timeline *timeline, double now_bytes, int64_t end_ns)
+{
+    jsonw_begin_array(w);
+    int64_t last_ns = -1;
+    for (uint32_t i = 0; timeline && i < timeline->count; i++) {
+        jsonw_begin_array(w);
+        jsonw_double(w, (double)timeline->points[i].t_ns / 1e9);
+        jsonw_double(w, timeline->points[i].value / MB);
+        jsonw_end_array(w);
+        last_ns = timeline->points[i].t_ns;
+    }
+    struct timeline_point settled;
+    if (timeline && timeline_settled(timeline, end_ns, &settled)) {
+        jsonw_begin_array(w);
+        jsonw_double(w, (double)settled.t_ns / 1e9);
+        jsonw_double(w, settled.value / MB);
+        jsonw_end_array(w);
+        last_ns = settled.t_ns;
+    }
+    if (last_ns < end_ns) {
+        jsonw_begin_array(w);
+        jsonw_double(w, (double)end_ns / 1e9);
+        jsonw_double(w, now_bytes / MB);
+        jsonw_end_array(w);
+    }
+    jsonw_end_array(w);
+}
+
+static void write_fraction(struct jsonw *w, double part, double whole)
+{
+    if (whole > 0)
+        jsonw_double(w, part / whole);
+    else
+        jsonw_null(w);
+}
+
+/* The memory and GPU fields of a line or function. */
+static void write_line_memory(struct jsonw *w, const struct profile_input *input, const struct memory_counters *m)
+{
+    if (!input->memory) {
+        write_nulls(w, memory_line_fields, sizeof memory_line_fields / sizeof *memory_line_fields);
+    } else {
+        jsonw_key(w, "alloc_mb");
+        jsonw_double(w, m->alloc_bytes / MB);
+        jsonw_key(w, "python_alloc_fraction");
+        write_fraction(w, m->python_bytes, m->alloc_bytes);
+        jsonw_key(w, "peak_mb");
+        jsonw_double(w, m->peak_bytes / MB);
+        jsonw_key(w, "avg_mb");
+        jsonw_double(w, memory_average_bytes(m, input->end_ns) / MB);
+        jsonw_key(w, "timeline");
+        if (m->timeline)
+            write_timeline(w, m->timeline, m->live_bytes, input->end_ns);
+        else
+            jsonw_null(w);
+        jsonw_key(w, "copy_mb");
+        jsonw_double(w, m->copy_bytes / MB);
+        jsonw_key(w, "copy_mb_s");
+        jsonw_double(w, input->elapsed_s > 0 ? m->copy_bytes / MB / input->elapsed_s : 0);
+        jsonw_key(w, "leak");
+        struct leak leak;
+        if (leak_assess(m, input->end_ns, input->peak_bytes, &leak)) {
+            jsonw_begin_object(w);
+            jsonw_key(w, "likelihood");
+            jsonw_double(w, leak.likelihood);
+            jsonw_key(w, "mb_s");
+            jsonw_double(w, leak.bytes_per_s / MB);
+            jsonw_end_object(w);
+        } else {
+            jsonw_null(w);
+        }
+    }
+    write_nulls(w, gpu_line_fields, sizeof gpu_line_fields / sizeof *gpu_line_fields);
 }
 
 static void write_string_list(struct jsonw *w, const struct string_list *list)
@@ -203,7 +286,10 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
     jsonw_key(w, "cpu_sampling_interval_s");
     jsonw_double(w, input->cpu_sampling_interval_s);
     jsonw_key(w, "memory_sampling_rate_bytes");
-    jsonw_null(w);
+    if (input->memory)
+        jsonw_int(w, input->memory_sampling_rate_bytes);
+    else
+        jsonw_null(w);
     jsonw_key(w, "gpu");
     jsonw_begin_object(w);
     jsonw_key(w, "available");
@@ -219,6 +305,16 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
     jsonw_int(w, input->samples);
     jsonw_key(w, "dropped");
     jsonw_int(w, input->dropped_samples);
+    jsonw_key(w, "memory");
+    if (input->memory)
+        jsonw_int(w, input->memory_samples);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "memory_dropped");
+    if (input->memory)
+        jsonw_int(w, input->memory_dropped);
+    else
+        jsonw_null(w);
     jsonw_end_object(w);
     jsonw_key(w, "message");
     if (input->samples > 0)
@@ -236,14 +332,49 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_double(w, input->outside_program_s);
     jsonw_key(w, "cpu_wait_s");
     jsonw_double(w, input->cpu_wait_s);
-    static const char *const unmeasured[] = {"alloc_mb", "peak_mb", "copy_mb", "gpu_percent"};
-    for (size_t i = 0; i < sizeof unmeasured / sizeof *unmeasured; i++) {
-        jsonw_key(w, unmeasured[i]);
-        jsonw_null(w);
+    if (input->memory) {
+        const struct memory_counters *m = input->memory_totals;
+        jsonw_key(w, "alloc_mb");
+        jsonw_double(w, m->alloc_bytes / MB);
+        jsonw_key(w, "python_alloc_fraction");
+        write_fraction(w, m->python_bytes, m->alloc_bytes);
+        jsonw_key(w, "peak_mb");
+        jsonw_double(w, input->peak_bytes / MB);
+        jsonw_key(w, "copy_mb");
+        jsonw_double(w, m->copy_bytes / MB);
+    } else {
+        static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "peak_mb", "copy_mb"};
+        write_nulls(w, memory_totals, sizeof memory_totals / sizeof *memory_totals);
     }
+    jsonw_key(w, "gpu_percent");
+    jsonw_null(w);
     jsonw_end_object(w);
     jsonw_key(w, "timeline");
-    jsonw_null(w);
+    if (input->memory)
+        write_timeline(w, input->footprint, input->footprint_bytes, input->end_ns);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "memory_peak");
+    if (input->memory) {
+        jsonw_begin_object(w);
+        jsonw_key(w, "t_s");
+        jsonw_double(w, (double)input->peak_ns / 1e9);
+        jsonw_key(w, "mb");
+        jsonw_double(w, input->peak_bytes / MB);
+        jsonw_key(w, "file");
+        if (input->peak_line)
+            jsonw_string(w, linetable_string(input->lines, input->peak_line->file));
+        else
+            jsonw_null(w);
+        jsonw_key(w, "line");
+        if (input->peak_line)
+            jsonw_int(w, input->peak_line->line);
+        else
+            jsonw_null(w);
+        jsonw_end_object(w);
+    } else {
+        jsonw_null(w);
+    }
     jsonw_key(w, "processes");
     jsonw_begin_array(w);
     jsonw_begin_object(w);
@@ -307,6 +438,7 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
         jsonw_key(w, "source");
         jsonw_string(w, source_line(&source, lines[i]->line));
         write_counters(w, &lines[i]->counters, total_s);
+        write_line_memory(w, input, &lines[i]->memory);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
@@ -320,6 +452,7 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
         jsonw_key(w, "line");
         jsonw_int(w, functions[i]->first_line);
         write_counters(w, &functions[i]->counters, total_s);
+        write_line_memory(w, input, &functions[i]->memory);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
@@ -367,13 +500,13 @@ char *profile_write(const struct profile_input *input)
     size_t line_count = 0, function_count = 0;
     for (size_t i = 0; i < total_lines; i++) {
         const struct line_entry *e = linetable_line_at(input->lines, i);
-        if (measured(&e->counters) &&
+        if (measured(&e->counters, &e->memory, input->memory) &&
             line_is_kept(input, linetable_string(input->lines, e->file), e->line))
             lines[line_count++] = e;
     }
     for (size_t i = 0; i < total_functions; i++) {
         const struct function_entry *e = linetable_function_at(input->lines, i);
-        if (measured(&e->counters) &&
+        if (measured(&e->counters, &e->memory, input->memory) &&
             function_is_kept(input, linetable_string(input->lines, e->file), e->first_line))
             functions[function_count++] = e;
     }

@@ -47,6 +47,18 @@ struct profile_input {
     int restricted; /* 1 when some function was decorated: keep only `functions` */
     const struct profiled_function *functions;
     size_t function_count;
+    /* memory: all of it is written as null when `memory` is 0 */
+    int memory;
+    int64_t memory_sampling_rate_bytes;
+    int64_t memory_samples;
+    int64_t memory_dropped;
+    const struct memory_counters *memory_totals; /* alloc, python and copy bytes */
+    int64_t end_ns;                              /* now, from the start of the session */
+    const struct timeline *footprint;
+    double footprint_bytes;
+    double peak_bytes;
+    int64_t peak_ns;
+    const struct line_entry *peak_line;
 };
 
 /* The document as a NUL-terminated string (malloc'd), or NULL when memory ran out. */

@@ -21,6 +21,9 @@ from . import _core
 
 VERSION = "0.1.0"
 DEFAULT_CPU_SAMPLING_INTERVAL_S = 0.005
+# Mean bytes between two memory samples; chosen by measurement (docs/how-it-works.md).
+DEFAULT_MEMORY_SAMPLING_RATE_BYTES = 1 << 20
+MEMORY_SAMPLING_RATE_RANGE = (1024, 1 << 40)
 
 # (file, qualified name, first line, last line) of each function decorated with @profile.
 profiled_functions: list[tuple[str, str, int, int]] = []
@@ -32,17 +35,21 @@ class Options:
     """What a user can choose about a session (CLI flags and API keywords)."""
 
     KEYWORDS = ("cpu_sampling_interval", "profile_all", "profile_only", "profile_exclude", "reduced_profile",
-                "cpu_only")
+                "cpu_only", "memory_sampling_rate")
 
     def __init__(self, cpu_sampling_interval: float = DEFAULT_CPU_SAMPLING_INTERVAL_S, profile_all: bool = False,
                  profile_only: Iterable[str] | str = (), profile_exclude: Iterable[str] | str = (),
-                 reduced_profile: bool = False, cpu_only: bool = True) -> None:
+                 reduced_profile: bool = False, cpu_only: bool = False,
+                 memory_sampling_rate: int = DEFAULT_MEMORY_SAMPLING_RATE_BYTES) -> None:
         self.cpu_sampling_interval = float(cpu_sampling_interval)
         self.profile_all = bool(profile_all)
         self.profile_only = split_patterns(profile_only)
         self.profile_exclude = split_patterns(profile_exclude)
         self.reduced_profile = bool(reduced_profile)
         self.cpu_only = bool(cpu_only)
+        if isinstance(memory_sampling_rate, bool) or not isinstance(memory_sampling_rate, int):
+            raise TypeError("memory_sampling_rate must be an int (bytes)")
+        self.memory_sampling_rate = memory_sampling_rate
 
     @classmethod
     def from_keywords(cls, keywords: dict[str, Any]) -> "Options":
@@ -95,6 +102,7 @@ def engine_config(options: Options, *, program: str, argv: Sequence[str], progra
                   enabled: bool) -> dict[str, Any]:
     return {
         "cpu_sampling_interval": float(options.cpu_sampling_interval),
+        "memory_sampling_rate": None if options.cpu_only else options.memory_sampling_rate,
         "enabled": enabled,
         "profile_all": options.profile_all,
         "program_dirs": sorted(_with_real_paths(program_dirs)),

@@ -24,7 +24,7 @@ from . import _core, _session
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 # Options that take a value: the value is theirs even when it looks like a program name.
-VALUE_OPTIONS = {"--cpu-sampling-interval", "--profile-only", "--profile-exclude", "--outfile"}
+VALUE_OPTIONS = {"--cpu-sampling-interval", "--memory-sampling-rate", "--profile-only", "--profile-exclude", "--outfile"}
 
 
 class UsageError(Exception):
@@ -37,6 +37,17 @@ class Program(NamedTuple):
     script: Optional[str]
     module: Optional[str]
     args: list[str]
+
+
+def _byte_count(text: str) -> int:
+    low, high = _session.MEMORY_SAMPLING_RATE_RANGE
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be between {low} and {high} bytes, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,10 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     mode = parser.add_argument_group("what to measure")
     mode.add_argument("--cpu-only", action="store_true",
-                      help="profile CPU time only (no memory or GPU); today the only mode")
+                      help="profile CPU time only (no memory, copies or GPU): the lowest overhead")
     mode.add_argument("--cpu-sampling-interval", type=float, metavar="SECONDS",
                       default=_session.DEFAULT_CPU_SAMPLING_INTERVAL_S,
                       help="CPU time between samples of each thread (default %(default)s)")
+    mode.add_argument("--memory-sampling-rate", metavar="BYTES", type=_byte_count,
+                      default=_session.DEFAULT_MEMORY_SAMPLING_RATE_BYTES,
+                      help="mean bytes allocated (or copied) between memory samples; smaller is "
+                           "more precise and slower (default %(default)s)")
 
     scope = parser.add_argument_group("which code is the program")
     scope.add_argument("--profile-all", action="store_true",
@@ -116,6 +131,8 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Opt
         profile_only=args.profile_only,
         profile_exclude=args.profile_exclude,
         reduced_profile=args.reduced_profile,
+        cpu_only=args.cpu_only,
+        memory_sampling_rate=args.memory_sampling_rate,
     )
     return args, options, program
 

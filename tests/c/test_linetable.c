@@ -1,5 +1,6 @@
 /* The line table: interning, stable entries, counters, growth past many chunks. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "check.h"
 #include "linetable.h"
@@ -20,17 +21,17 @@ static void test_entries_keep_their_address_while_the_table_grows(void)
 {
     struct linetable *table = linetable_new();
     uint32_t file = linetable_intern(table, "f.py");
-    struct counters *first = linetable_line(table, file, 1);
-    first->python_s = 1.5;
+    struct line_entry *first = linetable_line(table, file, 1);
+    first->counters.python_s = 1.5;
     for (int line = 2; line < 50000; line++) {
-        struct counters *c = linetable_line(table, file, line);
-        CHECK(c != NULL);
-        c->native_s = line;
+        struct line_entry *e = linetable_line(table, file, line);
+        CHECK(e != NULL);
+        e->counters.native_s = line;
     }
     CHECK(linetable_line(table, file, 1) == first);
-    CHECK(first->python_s == 1.5);
+    CHECK(first->counters.python_s == 1.5);
     CHECK(linetable_line_count(table) == 49999);
-    CHECK(linetable_line(table, file, 49999)->native_s == 49999);
+    CHECK(linetable_line(table, file, 49999)->counters.native_s == 49999);
     const struct line_entry *entry = linetable_line_at(table, 0);
     CHECK(entry->file == file && entry->line == 1);
     linetable_free(table);
@@ -41,8 +42,8 @@ static void test_functions_are_keyed_by_file_name_and_first_line(void)
     struct linetable *table = linetable_new();
     uint32_t file = linetable_intern(table, "f.py");
     uint32_t name = linetable_intern(table, "Outer.method");
-    struct counters *a = linetable_function(table, file, name, 10);
-    struct counters *b = linetable_function(table, file, name, 20);
+    struct function_entry *a = linetable_function(table, file, name, 10);
+    struct function_entry *b = linetable_function(table, file, name, 20);
     CHECK(a != b);
     CHECK(linetable_function(table, file, name, 10) == a);
     CHECK(linetable_function_count(table) == 2);
@@ -59,11 +60,57 @@ static void test_counters_add_and_total(void)
     CHECK(counters_total_s(&sum) == 12); /* GIL wait is beside the total, not in it */
 }
 
+static void test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded(void)
+{
+    struct timeline *timeline = timeline_new(8);
+    timeline_record(timeline, 1000000, 5);   /* bucket 0 of 10 ms */
+    timeline_record(timeline, 2000000, 9);
+    timeline_record(timeline, 3000000, 1);
+    CHECK(timeline->count == 1 && timeline->points[0].value == 9);
+    timeline_record(timeline, 35000000, 2);  /* bucket 30 ms */
+    /* Bucket 0 peaked at 9 but ended at 1: the next bucket says so. */
+    CHECK(timeline->count == 3 && timeline->points[1].t_ns == 10000000 && timeline->points[1].value == 1);
+    CHECK(timeline->points[2].t_ns == 30000000 && timeline->points[2].value == 2);
+    CHECK(timeline_value_at(timeline, 20000000) == 1);  /* held between points */
+    CHECK(timeline_value_at(timeline, -1) == 0);
+    double highest = 0;
+    for (int i = 0; i < 10000; i++) {
+        double value = (double)((i * 7919) % 1000);
+        highest = value > highest ? value : highest;
+        timeline_record(timeline, 40000000 + (int64_t)i * 1000000, value);
+        CHECK(timeline->count <= timeline->capacity);
+    }
+    double seen = 0;
+    for (uint32_t i = 0; i < timeline->count; i++) {
+        seen = timeline->points[i].value > seen ? timeline->points[i].value : seen;
+        if (i)
+            CHECK(timeline->points[i].t_ns > timeline->points[i - 1].t_ns);
+    }
+    CHECK(seen == highest); /* merging buckets never loses the peak */
+    CHECK(timeline->spacing_ns > TIMELINE_FIRST_SPACING_NS);
+    free(timeline);
+}
+
+static void test_live_memory_integrates_and_peaks(void)
+{
+    struct memory_counters memory = {0};
+    memory_change_live(&memory, 100, 0, 16);
+    memory_change_live(&memory, 100, 1000000000, 16);  /* 100 B for 1 s, then 200 B */
+    memory_change_live(&memory, -200, 2000000000, 16); /* 200 B for 1 s, then 0 */
+    CHECK(memory.peak_bytes == 200 && memory.live_bytes == 0);
+    double average = memory_average_bytes(&memory, 4000000000);
+    CHECK(average > 74.9 && average < 75.1); /* (100 + 200) / 4 s */
+    CHECK(memory.timeline && memory.timeline->count == 3);
+    free(memory.timeline);
+}
+
 int main(void)
 {
     test_interning_gives_one_id_per_string();
     test_entries_keep_their_address_while_the_table_grows();
     test_functions_are_keyed_by_file_name_and_first_line();
     test_counters_add_and_total();
+    test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded();
+    test_live_memory_integrates_and_peaks();
     return check_report("linetable");
 }

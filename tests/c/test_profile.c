@@ -15,14 +15,12 @@ static struct linetable *sample_table(void)
     struct linetable *table = linetable_new();
     uint32_t file = linetable_intern(table, source_path);
     uint32_t name = linetable_intern(table, "work");
-    struct counters *line2 = linetable_line(table, file, 2);
-    line2->python_s = 3;
-    struct counters *line3 = linetable_line(table, file, 3);
-    line3->native_s = 1;
+    linetable_line(table, file, 2)->counters.python_s = 3;
+    linetable_line(table, file, 3)->counters.native_s = 1;
     linetable_line(table, file, 4); /* created, never credited: not written */
-    struct counters *function = linetable_function(table, file, name, 1);
-    function->python_s = 3;
-    function->native_s = 1;
+    struct function_entry *function = linetable_function(table, file, name, 1);
+    function->counters.python_s = 3;
+    function->counters.native_s = 1;
     return table;
 }
 

@@ -1,0 +1,93 @@
+/* alloc_python: see alloc_python.h. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "alloc_python.h"
+#include "bytesampler.h"
+
+struct domain {
+    PyMemAllocatorDomain domain;
+    PyMemAllocatorEx original;
+    int installed; /* our wrapper is somewhere in the domain's chain */
+};
+
+static struct domain domains[] = {
+    {PYMEM_DOMAIN_RAW, {0}, 0},
+    {PYMEM_DOMAIN_MEM, {0}, 0},
+    {PYMEM_DOMAIN_OBJ, {0}, 0},
+};
+#define DOMAIN_COUNT (sizeof domains / sizeof domains[0])
+
+static void *python_malloc(void *context, size_t size)
+{
+    struct domain *d = context;
+    bytesampler_local.busy++;
+    void *block = d->original.malloc(d->original.ctx, size);
+    bytesampler_local.busy--;
+    if (block)
+        bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    return block;
+}
+
+static void *python_calloc(void *context, size_t count, size_t size)
+{
+    struct domain *d = context;
+    bytesampler_local.busy++;
+    void *block = d->original.calloc(d->original.ctx, count, size);
+    bytesampler_local.busy--;
+    if (block)
+        bytesampler_on_alloc(block, count * size, MEMORY_PYTHON);
+    return block;
+}
+
+static void *python_realloc(void *context, void *old, size_t size)
+{
+    struct domain *d = context;
+    bytesampler_on_free(old);
+    bytesampler_local.busy++;
+    void *block = d->original.realloc(d->original.ctx, old, size);
+    bytesampler_local.busy--;
+    if (block)
+        bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    return block;
+}
+
+static void python_free(void *context, void *block)
+{
+    struct domain *d = context;
+    bytesampler_on_free(block);
+    bytesampler_local.busy++;
+    d->original.free(d->original.ctx, block);
+    bytesampler_local.busy--;
+}
+
+static int is_ours(const PyMemAllocatorEx *allocator, const struct domain *d)
+{
+    return allocator->malloc == python_malloc && allocator->ctx == d;
+}
+
+void alloc_python_start(void)
+{
+    for (size_t i = 0; i < DOMAIN_COUNT; i++) {
+        struct domain *d = &domains[i];
+        if (d->installed)
+            continue; /* still in the chain from an earlier session, under someone's wrapper */
+        PyMem_GetAllocator(d->domain, &d->original);
+        PyMemAllocatorEx wrapper = {d, python_malloc, python_calloc, python_realloc, python_free};
+        PyMem_SetAllocator(d->domain, &wrapper);
+        d->installed = 1;
+    }
+}
+
+void alloc_python_stop(void)
+{
+    for (size_t i = 0; i < DOMAIN_COUNT; i++) {
+        struct domain *d = &domains[i];
+        PyMemAllocatorEx current;
+        PyMem_GetAllocator(d->domain, &current);
+        if (d->installed && is_ours(&current, d)) {
+            PyMem_SetAllocator(d->domain, &d->original);
+            d->installed = 0;
+        }
+    }
+}
