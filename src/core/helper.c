@@ -795,9 +795,10 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
         return -1;
     }
     codecache_reset();
-    uintptr_t code_start = 0, code_end = UINTPTR_MAX;
+    uintptr_t code_start = 0, code_end = UINTPTR_MAX, own_start = 0, own_end = 0;
     frames_interpreter_code(&code_start, &code_end);
-    sampler_set_interpreter_code(code_start, code_end);
+    threads_code_segment_of((uintptr_t)&helper_start, &own_start, &own_end);
+    sampler_set_interpreter_code(code_start, code_end, own_start, own_end);
     s->main_tid = threads_current_tid();
     s->helper_tid = -1;
     s->enabled = s->config.start_enabled;

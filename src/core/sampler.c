@@ -23,6 +23,7 @@ static struct sigaction previous_action;
 static atomic_int enabled;
 static atomic_int handlers_running;
 static uintptr_t interpreter_code_start, interpreter_code_end;
+static uintptr_t own_code_start, own_code_end;
 
 static enum code_class classify_cached(const struct frame_ref *ref, void *context)
 {
@@ -96,7 +97,8 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
                 frames_walk_own(thread_state, classify_cached, NULL, &record->stack);
                 uintptr_t address = threads_interrupted_address(ucontext);
                 if (record->stack.state == SAMPLE_PYTHON && address &&
-                    (address < interpreter_code_start || address >= interpreter_code_end))
+                    (address < interpreter_code_start || address >= interpreter_code_end) &&
+                    (address < own_code_start || address >= own_code_end))
                     record->stack.state = SAMPLE_NATIVE;
             } else {
                 record->stack.state = SAMPLE_NO_PYTHON;
@@ -169,10 +171,12 @@ void sampler_uninstall(void)
     signal_number = -1;
 }
 
-void sampler_set_interpreter_code(uintptr_t start, uintptr_t end)
+void sampler_set_interpreter_code(uintptr_t start, uintptr_t end, uintptr_t own_start, uintptr_t own_end)
 {
     interpreter_code_start = start;
     interpreter_code_end = end;
+    own_code_start = own_start;
+    own_code_end = own_end;
 }
 
 void sampler_set_enabled(int value)

@@ -60,8 +60,9 @@ int sampler_still_installed(void);
 void sampler_uninstall(void);
 
 /* Where the interpreter's own machine code lies: a sample interrupted outside it is native even
- * when the current bytecode is not a call (`a @ b` on NumPy arrays runs in NumPy). */
-void sampler_set_interpreter_code(uintptr_t start, uintptr_t end);
+ * when the current bytecode is not a call (`a @ b` on NumPy arrays runs in NumPy). heatline's
+ * own code (`own_*`: the memory hooks under Python's allocator) counts as the interpreter's. */
+void sampler_set_interpreter_code(uintptr_t start, uintptr_t end, uintptr_t own_start, uintptr_t own_end);
 
 void sampler_set_enabled(int enabled);
 int sampler_is_enabled(void);
