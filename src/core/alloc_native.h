@@ -28,7 +28,9 @@ extern const size_t native_hook_count;
 int alloc_native_start(void);
 /* Puts every slot that still holds a hook back to the real function. */
 void alloc_native_stop(void);
-/* Patches the objects loaded since the last look (the helper calls it every beat). */
+/* Patches the objects loaded since the last look. Only the dlsym hook calls it: there, the
+ * objects of the handle being searched are loaded and relocated. (A walk from another thread
+ * could meet an object still being relocated by dlopen, whose slots the loader then overwrites.) */
 void alloc_native_patch_new_objects(void);
 /* How many relocation slots hold a hook now (a test's and a reader's check). */
 size_t alloc_native_patched_slots(void);

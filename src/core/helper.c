@@ -651,8 +651,6 @@ static void beat(struct session *s)
     s->thread_count = kept;
     s->python_threads = python_threads;
     drain_memory(s);
-    if (s->footprint && native_objects_changed())
-        alloc_native_patch_new_objects();
     if (s->enabled)
         s->elapsed_ns += now - s->last_beat_ns;
     s->last_beat_ns = now;

@@ -4,8 +4,7 @@
  * wall-clock beat, finds new threads and gives each a CPU-time timer, drains the sampler's rings
  * into the line table, and measures each thread's time off the CPU (wall minus CPU clock),
  * crediting it to the line the thread is blocked on, read with process_vm_readv. With memory on,
- * it also drains the byte sampler into the lines and the live table, and patches libraries
- * loaded since the last beat. CPU time, allocations and copies of a thread with no Python (a
+ * it also drains the byte sampler into the lines and the live table. CPU time, allocations and copies of a thread with no Python (a
  * native library's worker) go to the main thread's line: such threads work for the Python code
  * that started the job, and the main thread is where that code usually runs. (Allocations read
  * that line when they happen; CPU samples take where the main thread waited at the last beat if
