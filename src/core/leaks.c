@@ -128,14 +128,15 @@ double leak_likelihood(uint64_t samples, uint64_t freed)
 int leak_assess(const struct memory_counters *memory, int64_t end_ns, double peak_footprint_bytes,
                 struct leak *out)
 {
-    double likelihood = leak_likelihood(memory->samples, memory->freed);
-    if (likelihood < LEAK_MIN_LIKELIHOOD || end_ns <= memory->first_ns)
+    double likelihood = leak_likelihood(memory->peak_samples, memory->peak_freed);
+    int64_t rise_ns = memory->peak_ns - memory->first_ns;
+    if (likelihood < LEAK_MIN_LIKELIHOOD || rise_ns <= 0 || (double)rise_ns < LEAK_MIN_SPAN_OF_RUN * (double)end_ns)
         return 0;
-    int64_t middle_ns = memory->first_ns + (end_ns - memory->first_ns) / 2;
-    double growth = memory->live_bytes - timeline_value_at(memory->timeline, middle_ns);
+    int64_t middle_ns = memory->first_ns + rise_ns / 2;
+    double growth = memory->peak_bytes - timeline_value_at(memory->timeline, middle_ns);
     if (growth <= 0 || growth < LEAK_MIN_GROWTH_OF_PEAK * peak_footprint_bytes)
         return 0;
     out->likelihood = likelihood;
-    out->bytes_per_s = growth / ((double)(end_ns - middle_ns) / 1e9);
+    out->bytes_per_s = growth / ((double)(memory->peak_ns - middle_ns) / 1e9);
     return 1;
 }

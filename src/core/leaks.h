@@ -46,8 +46,10 @@ int live_table_insert(struct live_table *table, const struct live_block *block, 
 int live_table_remove(struct live_table *table, uintptr_t address, struct live_block *out);
 
 #define LEAK_MIN_LIKELIHOOD 0.95
-/* Growth in the second half of the line's activity that counts, as a share of the peak footprint. */
+/* Growth in the second half of the line's rise that counts, as a share of the peak footprint. */
 #define LEAK_MIN_GROWTH_OF_PEAK 0.01
+/* The rise must span this share of the run: a list built by one statement is not a leak. */
+#define LEAK_MIN_SPAN_OF_RUN 0.1
 
 struct leak {
     double likelihood; /* rule of succession over the line's sampled allocations */
@@ -58,8 +60,11 @@ struct leak {
  * freed, given `samples` sampled allocations of which `freed` were freed. */
 double leak_likelihood(uint64_t samples, uint64_t freed);
 
-/* Whether the line leaks at `end_ns`: its allocations stay live (likelihood >= 0.95) and its live
- * memory grew over the second half of its activity by at least 1% of the peak footprint. */
+/* Whether the line leaks, judged over its rise: from its first sampled allocation to the last
+ * time its live memory stood at its peak (what is freed after that, at the program's teardown
+ * say, is no evidence against a leak). It leaks when its allocations until then stayed live
+ * (likelihood >= 0.95), the rise spans at least 10% of the run (`end_ns`), and its live memory grew
+ * over the second half of the rise by at least 1% of the peak footprint. */
 int leak_assess(const struct memory_counters *memory, int64_t end_ns, double peak_footprint_bytes,
                 struct leak *out);
 

@@ -402,8 +402,12 @@ void memory_change_live(struct memory_counters *memory, double delta, int64_t no
     memory->live_bytes += delta;
     if (memory->live_bytes < 0)
         memory->live_bytes = 0;
-    if (memory->live_bytes > memory->peak_bytes)
+    if (memory->live_bytes >= memory->peak_bytes && memory->live_bytes > 0) {
         memory->peak_bytes = memory->live_bytes;
+        memory->peak_ns = now_ns;
+        memory->peak_samples = memory->samples;
+        memory->peak_freed = memory->freed;
+    }
     if (!memory->timeline)
         memory->timeline = timeline_new(timeline_capacity);
     if (memory->timeline)

@@ -60,6 +60,9 @@ struct memory_counters {
     int64_t first_ns;     /* the first sampled allocation */
     uint64_t samples;     /* sampled allocations... */
     uint64_t freed;       /* ...and how many of them were freed */
+    int64_t peak_ns;      /* the last time live_bytes stood at its peak... */
+    uint64_t peak_samples; /* ...and the samples and frees until then */
+    uint64_t peak_freed;
     struct timeline *timeline; /* live_bytes over the run; NULL until the first allocation */
 };
 
