@@ -6,7 +6,8 @@ Public API, usable under the `heatline` command and in a plain `python3` process
     with heatline.profiling(**options) as session: ...   # session.profile afterwards
     @heatline.profile                                     # report only decorated functions
 
-Options: cpu_sampling_interval (seconds), profile_all, profile_only, profile_exclude.
+Options: cpu_sampling_interval (seconds), cpu_only, memory_sampling_rate (bytes), profile_all,
+profile_only, profile_exclude.
 """
 
 from __future__ import annotations
