@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Smoke test on several Pythons: install heatline into a fresh venv per version and profile a
-# threaded program with it. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
+# threaded program, a program that allocates and copies, and a frame-walk stress with it. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
 # Interpreters come from pyenv. Prints one line per version; exits non-zero if any failed.
 # Each version's log is .venv-smoke-VERSION/smoke.log.
 set -u
@@ -58,6 +58,27 @@ for ver in "$@"; do
   if ! summary=$(check_profile "$venv/bin/python" "$profile" 2>>"$log"); then
     echo "smoke $ver: FAIL (profile check; see $log)"; failed=1; continue
   fi
+  # Memory: 96 MB of bytearrays (Python's allocator) and 96 MB copied by bytes(); buffers of 8 R
+  # are counted exactly, so 10% is a wide margin.
+  if ! timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$venv/memory.json" \
+      tests/programs/smoke_memory.py </dev/null >>"$log" 2>&1 ||
+     ! memory=$("$venv/bin/python" - "$venv/memory.json" tests/programs/smoke_memory.py 2>>"$log" <<'PY'
+import json, os, re, sys
+doc = json.load(open(sys.argv[1]))
+program = os.path.realpath(sys.argv[2])
+lines = {line["line"]: line for path, entry in doc["files"].items() if os.path.realpath(path) == program
+         for line in entry["lines"]}
+marks = {m.group(1): n for n, text in enumerate(open(program).read().splitlines(), start=1)
+         for m in [re.search(r"#\s*line:\s*([\w-]+)", text)] if m}
+python, copy = lines[marks["python"]], lines[marks["copy"]]
+assert abs(python["alloc_mb"] - 96) <= 9.6, python
+assert python["python_alloc_fraction"] > 0.9, python
+assert abs(copy["copy_mb"] - 96) <= 9.6, copy
+print(f"alloc {python['alloc_mb']:.0f} MB, copied {copy['copy_mb']:.0f} MB")
+PY
+     ); then
+    echo "smoke $ver: FAIL (memory; see $log)"; failed=1; continue
+  fi
   # The frame walk under fast sampling of deep library stacks (each version lays frames out
   # differently); a crash here is a status of 128+11.
   stress_failed=0
@@ -68,7 +89,7 @@ for ver in "$@"; do
   if [[ $stress_failed -ne 0 ]]; then
     echo "smoke $ver: FAIL (frame-walk stress exited with $stress_failed; see $log)"; failed=1; continue
   fi
-  echo "smoke $ver: ok (Python $full; $summary)"
+  echo "smoke $ver: ok (Python $full; $summary; $memory)"
   passed=$((passed + 1))
 done
 echo "smoke: $passed passed, $(($# - passed)) failed"
