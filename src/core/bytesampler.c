@@ -268,6 +268,11 @@ uint64_t bytesampler_drain(const struct bytesampler_sink *sink)
     return lost_now;
 }
 
+void bytesampler_ignore_this_thread(void)
+{
+    bytesampler_local.busy = 1;
+}
+
 void bytesampler_before_fork(void)
 {
     lock();

@@ -128,6 +128,9 @@ uint64_t bytesampler_drain(const struct bytesampler_sink *sink);
 /* A sampled event of `size` bytes at rate `rate` stands for this many bytes. */
 double bytesampler_weight(double size, double rate);
 
+/* The calling thread's allocations and copies are never sampled (the helper's own). */
+void bytesampler_ignore_this_thread(void);
+
 /* For fork: hold the ring lock across it; the child's hooks are turned off. */
 void bytesampler_before_fork(void);
 void bytesampler_after_fork_parent(void);

@@ -661,6 +661,7 @@ static void beat(struct session *s)
 static void *helper_main(void *argument)
 {
     struct session *s = argument;
+    bytesampler_ignore_this_thread(); /* what the helper allocates is heatline's, not the program's */
     pthread_mutex_lock(&s->lock);
     s->helper_tid = threads_current_tid();
     struct timespec next;
