@@ -34,9 +34,12 @@ static const char *longest_containing(const struct string_list *dirs, const char
 
 int filter_is_program(const struct filter *filter, const char *path)
 {
-    /* "<string>", "<stdin>", "<frozen os>": code with no source file (exec'd, generated, frozen
-     * into the interpreter); its time belongs to the program line that ran it. */
-    if (path[0] == '<')
+    /* Only an absolute path names a source file. "<string>", "<stdin>", "<frozen os>": code with
+     * no source file (exec'd, generated, frozen into the interpreter), whose time belongs to the
+     * program line that ran it. Anything else is not a file name at all: a code object that died
+     * between a sample and the helper's look at it, its memory reused (the module body of an
+     * import is freed as soon as it has run). */
+    if (path[0] != '/')
         return 0;
     if (longest_containing(&filter->own_dirs, path) || contains_any(&filter->exclude_patterns, path))
         return 0;

@@ -21,6 +21,7 @@ static void test_program_directory_without_libraries(void)
     CHECK(!filter_is_program(&f, "/home/u/project/.venv/lib/python3.11/site-packages/numpy/core.py"));
     CHECK(!filter_is_program(&f, "/usr/lib/python3.11/json/decoder.py"));
     CHECK(!filter_is_program(&f, "<string>"));
+    CHECK(!filter_is_program(&f, "module 'm' has no attribute '__path__'"));
     CHECK(!filter_is_program(&f, "<frozen importlib._bootstrap>"));
     filter_free(&f);
 }
@@ -42,6 +43,7 @@ static void test_options_change_the_rule(void)
     f.profile_all = 1;
     CHECK(filter_is_program(&f, "/usr/lib/python3.11/json/decoder.py"));
     CHECK(!filter_is_program(&f, "<string>"));
+    CHECK(!filter_is_program(&f, "not a file name: a dead code object's reused memory"));
     CHECK(!filter_is_program(&f, "/home/u/project/.venv/lib/python3.11/site-packages/heatline/cli.py"));
     f.profile_all = 0;
     string_list_add(&f.only_patterns, "numpy");
