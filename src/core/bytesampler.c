@@ -9,6 +9,7 @@
 
 #include "codecache.h"
 #include "leaks.h"
+#include "xorshift.h"
 
 __thread struct bytesampler_local bytesampler_local __attribute__((tls_model("initial-exec")));
 _Atomic int bytesampler_mode;
@@ -51,20 +52,10 @@ double bytesampler_weight(double size, double mean)
 
 /* ---- the hooks' slow paths ---- */
 
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* An exponential countdown of mean `rate` bytes. */
 static int64_t draw(struct bytesampler_local *local)
 {
-    double uniform = (double)((next_random(&local->random_state) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
+    double uniform = (double)((xorshift_next(&local->random_state) >> 11) + 1) * 0x1.0p-53; /* (0, 1] */
     return (int64_t)(-rate * log(uniform)) + 1;
 }
 
@@ -143,32 +134,29 @@ static void record(uintptr_t address, size_t size, enum memory_kind kind)
     unlock();
 }
 
-void bytesampler_sample_alloc(void *address, size_t size, enum memory_kind kind)
+/* The slow path of an allocation (address != 0) or a copy whose bytes crossed `*left`. */
+static void sample(int64_t *left, uintptr_t address, size_t size, enum memory_kind kind)
 {
     struct bytesampler_local *local = &bytesampler_local;
-    if (starts_thread(local, &local->alloc_left, size))
+    if (starts_thread(local, left, size))
         return;
     local->busy++;
     atomic_fetch_add_explicit(&in_slow_path, 1, memory_order_acquire);
-    local->alloc_left = draw(local);
+    *left = draw(local);
     if (atomic_load_explicit(&bytesampler_mode, memory_order_relaxed) == BYTESAMPLER_SAMPLING)
-        record((uintptr_t)address, size, kind);
+        record(address, size, kind);
     atomic_fetch_sub_explicit(&in_slow_path, 1, memory_order_release);
     local->busy--;
 }
 
+void bytesampler_sample_alloc(void *address, size_t size, enum memory_kind kind)
+{
+    sample(&bytesampler_local.alloc_left, (uintptr_t)address, size, kind);
+}
+
 void bytesampler_sample_copy(size_t size)
 {
-    struct bytesampler_local *local = &bytesampler_local;
-    if (starts_thread(local, &local->copy_left, size))
-        return;
-    local->busy++;
-    atomic_fetch_add_explicit(&in_slow_path, 1, memory_order_acquire);
-    local->copy_left = draw(local);
-    if (atomic_load_explicit(&bytesampler_mode, memory_order_relaxed) == BYTESAMPLER_SAMPLING)
-        record(0, size, MEMORY_COPY);
-    atomic_fetch_sub_explicit(&in_slow_path, 1, memory_order_release);
-    local->busy--;
+    sample(&bytesampler_local.copy_left, 0, size, MEMORY_COPY);
 }
 
 void bytesampler_note_free(void *address)

@@ -753,6 +753,17 @@ static void stop_memory(struct session *s)
     drain_memory(s);
 }
 
+/* Undoes a start that failed after the threads got their timers. */
+static void abandon(struct session *s)
+{
+    stop_memory(s);
+    for (size_t i = 0; i < s->thread_count; i++)
+        threads_timer_delete(s->threads[i]->sampler.timer);
+    sampler_set_enabled(0);
+    sampler_uninstall();
+    free_session(s);
+}
+
 int helper_start(struct session_config *config, char *error, size_t error_size)
 {
     if (session) {
@@ -806,11 +817,7 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
     sampler_set_enabled(s->enabled);
     update_threads(s, s->last_beat_ns);
     if (s->config.memory_sampling_rate_bytes > 0 && start_memory(s) < 0) {
-        for (size_t i = 0; i < s->thread_count; i++)
-            threads_timer_delete(s->threads[i]->sampler.timer);
-        sampler_set_enabled(0);
-        sampler_uninstall();
-        free_session(s);
+        abandon(s);
         snprintf(error, error_size, "could not set up memory profiling (out of memory?)");
         return -1;
     }
@@ -822,12 +829,7 @@ int helper_start(struct session_config *config, char *error, size_t error_size)
     int failed = pthread_create(&s->helper, NULL, helper_main, s);
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (failed) {
-        stop_memory(s);
-        for (size_t i = 0; i < s->thread_count; i++)
-            threads_timer_delete(s->threads[i]->sampler.timer);
-        sampler_set_enabled(0);
-        sampler_uninstall();
-        free_session(s);
+        abandon(s);
         snprintf(error, error_size, "could not start the helper thread");
         return -1;
     }

@@ -14,6 +14,7 @@
 
 #include "codecache.h"
 #include "threads.h"
+#include "xorshift.h"
 
 /* Start the search a few signals above SIGRTMIN: glibc and some libraries take the first ones. */
 #define FIRST_CANDIDATE_OFFSET 3
@@ -31,21 +32,10 @@ static enum code_class classify_cached(const struct frame_ref *ref, void *contex
     return codecache_lookup(ref, NULL);
 }
 
-/* xorshift64*: a few instructions, no state shared between threads. */
-static uint64_t next_random(uint64_t *state)
-{
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
 /* Arms the timer for a random moment in the stratum after `stratum`. */
 static void arm_next(struct sampler_thread *thread, int64_t stratum, int64_t cpu_now_ns)
 {
-    int64_t offset = (int64_t)(next_random(&thread->random_state) % (uint64_t)thread->interval_ns);
+    int64_t offset = (int64_t)(xorshift_next(&thread->random_state) % (uint64_t)thread->interval_ns);
     int64_t deadline = thread->origin_ns + (stratum + 1) * thread->interval_ns + offset;
     threads_timer_arm_once(thread->timer, deadline > cpu_now_ns ? deadline - cpu_now_ns : 1);
 }
