@@ -130,7 +130,8 @@ int leak_assess(const struct memory_counters *memory, int64_t end_ns, double pea
 {
     double likelihood = leak_likelihood(memory->peak_samples, memory->peak_freed);
     int64_t rise_ns = memory->peak_ns - memory->first_ns;
-    if (likelihood < LEAK_MIN_LIKELIHOOD || rise_ns <= 0 || (double)rise_ns < LEAK_MIN_SPAN_OF_RUN * (double)end_ns)
+    if (likelihood < LEAK_MIN_LIKELIHOOD || rise_ns < LEAK_MIN_RISE_NS ||
+        (double)rise_ns < LEAK_MIN_SPAN_OF_RUN * (double)end_ns)
         return 0;
     int64_t middle_ns = memory->first_ns + rise_ns / 2;
     double growth = memory->peak_bytes - timeline_value_at(memory->timeline, middle_ns);

@@ -48,8 +48,10 @@ int live_table_remove(struct live_table *table, uintptr_t address, struct live_b
 #define LEAK_MIN_LIKELIHOOD 0.95
 /* Growth in the second half of the line's rise that counts, as a share of the peak footprint. */
 #define LEAK_MIN_GROWTH_OF_PEAK 0.01
-/* The rise must span this share of the run: a list built by one statement is not a leak. */
+/* The rise must span this share of the run, and this long: a list built by one statement is not
+ * a leak, even when it is most of a short run. */
 #define LEAK_MIN_SPAN_OF_RUN 0.1
+#define LEAK_MIN_RISE_NS 500000000LL
 
 struct leak {
     double likelihood; /* rule of succession over the line's sampled allocations */
@@ -63,7 +65,7 @@ double leak_likelihood(uint64_t samples, uint64_t freed);
 /* Whether the line leaks, judged over its rise: from its first sampled allocation to the last
  * time its live memory stood at its peak (what is freed after that, at the program's teardown
  * say, is no evidence against a leak). It leaks when its allocations until then stayed live
- * (likelihood >= 0.95), the rise spans at least 10% of the run (`end_ns`), and its live memory grew
+ * (likelihood >= 0.95), the rise lasts half a second and 10% of the run (`end_ns`), and its live memory grew
  * over the second half of the rise by at least 1% of the peak footprint. */
 int leak_assess(const struct memory_counters *memory, int64_t end_ns, double peak_footprint_bytes,
                 struct leak *out);
