@@ -31,6 +31,17 @@
 #define MAX_STRING_BYTES 4096
 #define MAX_TABLE_BYTES (1 << 20)
 
+/* Whether an object read from memory looks alive. A freed block's first word (ob_refcnt) holds
+ * the allocator's free-list link: pymalloc's plain next pointer or NULL, glibc's (mangled)
+ * pointer, both far above any live count; immortal objects (3.12+) count about 2^30. A code object
+ * that died between a sample and the helper's look at it must not lend its stale fields. */
+#define MAX_PLAUSIBLE_REFCOUNT ((Py_ssize_t)1 << 40)
+
+static int looks_alive(const PyObject *object)
+{
+    return object->ob_refcnt > 0 && object->ob_refcnt < MAX_PLAUSIBLE_REFCOUNT;
+}
+
 typedef int (*reader_fn)(void *dst, uintptr_t src, size_t len);
 
 static uint8_t call_opcode[256];
@@ -128,7 +139,8 @@ static int read_code_header(reader_fn read, uintptr_t address, struct code_heade
 #else
     size_t length = sizeof code;
 #endif
-    if (read(&code, address, length) < 0 || (uintptr_t)Py_TYPE(&code) != (uintptr_t)&PyCode_Type)
+    if (read(&code, address, length) < 0 || (uintptr_t)Py_TYPE(&code) != (uintptr_t)&PyCode_Type ||
+        !looks_alive((PyObject *)&code))
         return -1;
     out->filename = (uintptr_t)code.co_filename;
     out->first_line = code.co_firstlineno;
@@ -341,7 +353,7 @@ static char *copy_string(uintptr_t address)
     if (threads_remote_read(&header, address, sizeof header) < 0)
         return NULL;
     PyASCIIObject *ascii = &header._base._base;
-    if ((uintptr_t)Py_TYPE(ascii) != (uintptr_t)&PyUnicode_Type)
+    if ((uintptr_t)Py_TYPE(ascii) != (uintptr_t)&PyUnicode_Type || !looks_alive((PyObject *)ascii))
         return NULL;
     size_t length = (size_t)ascii->length;
     if (length > MAX_STRING_BYTES)
@@ -384,7 +396,7 @@ static uint8_t *copy_bytes(uintptr_t address, size_t *length)
 {
     PyBytesObject header;
     if (threads_remote_read(&header, address, offsetof(PyBytesObject, ob_sval)) < 0 ||
-        (uintptr_t)Py_TYPE(&header) != (uintptr_t)&PyBytes_Type)
+        (uintptr_t)Py_TYPE(&header) != (uintptr_t)&PyBytes_Type || !looks_alive((PyObject *)&header))
         return NULL;
     size_t size = (size_t)Py_SIZE(&header);
     if (size > MAX_TABLE_BYTES)
