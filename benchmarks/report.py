@@ -89,7 +89,10 @@ def merge_overhead_runs(runs: list[OverheadRun]) -> list[OverheadRow]:
             earlier = chosen.get(config["name"])
             if earlier is None or not config["skipped"] or earlier.config["skipped"]:
                 chosen[config["name"]] = OverheadRow(config, run)
-    order = merged_order([[config["name"] for config in profiled_configurations(run.document)] for run in runs])
+    # The run that lists the most profilers sets the order (a small run of one slow tool must not
+    # put it first); the others' profilers go right after those they follow in their own runs.
+    orders = [[config["name"] for config in profiled_configurations(run.document)] for run in runs]
+    order = merged_order(sorted(orders, key=len))
     return [chosen[name] for name in order]
 
 
