@@ -25,16 +25,14 @@ static atomic_int inherited_patches; /* a forked child whose parent was patching
 static void *hook_malloc(size_t size)
 {
     void *block = malloc(size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_calloc(size_t count, size_t size)
 {
     void *block = calloc(count, size);
-    if (block)
-        bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
     return block;
 }
 
@@ -42,8 +40,7 @@ static void *hook_realloc(void *old, size_t size)
 {
     bytesampler_on_free(old);
     void *block = realloc(old, size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
@@ -51,8 +48,7 @@ static void *hook_reallocarray(void *old, size_t count, size_t size)
 {
     bytesampler_on_free(old);
     void *block = reallocarray(old, count, size);
-    if (block)
-        bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
     return block;
 }
 
@@ -73,32 +69,28 @@ static int hook_posix_memalign(void **out, size_t alignment, size_t size)
 static void *hook_aligned_alloc(size_t alignment, size_t size)
 {
     void *block = aligned_alloc(alignment, size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_memalign(size_t alignment, size_t size)
 {
     void *block = memalign(alignment, size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_valloc(size_t size)
 {
     void *block = valloc(size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_pvalloc(size_t size)
 {
     void *block = pvalloc(size);
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
@@ -139,15 +131,17 @@ static void *hook_memmove_chk(void *destination, const void *source, size_t size
 /* Objects loaded since the last look are patched before the lookup, which then runs as if called
  * by our caller: the call must stay a tail call (a jump), or dlsym(RTLD_NEXT, ...) would search
  * from this module. The build checks it (tests/test_memory_hooks.py). */
+static void patch_new_objects(void);
+
 __attribute__((optimize("O2", "optimize-sibling-calls"))) static void *hook_dlsym(void *handle, const char *symbol)
 {
     if (atomic_load_explicit(&patching, memory_order_relaxed) && native_objects_changed())
-        alloc_native_patch_new_objects();
+        patch_new_objects();
     return dlsym(handle, symbol);
 }
 
 #define HOOK(name) {#name, (void *)hook_##name, (void *)name}
-const struct native_hook native_hooks[] = {
+static const struct native_hook native_hooks[] = {
     HOOK(malloc),
     HOOK(calloc),
     HOOK(realloc),
@@ -165,7 +159,7 @@ const struct native_hook native_hooks[] = {
     {"__memmove_chk", (void *)hook_memmove_chk, (void *)__memmove_chk},
     HOOK(dlsym),
 };
-const size_t native_hook_count = sizeof native_hooks / sizeof native_hooks[0];
+static const size_t native_hook_count = sizeof native_hooks / sizeof native_hooks[0];
 
 /* ---- patching ---- */
 
@@ -198,39 +192,41 @@ static void install_fork_handlers(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-int alloc_native_start(void)
+void alloc_native_start(void)
 {
     pthread_once(&fork_handlers_once, install_fork_handlers);
     pthread_mutex_lock(&patch_lock);
     /* A forked child of a patching parent has every slot patched already: it need not (and
      * should not, see after_fork_child) walk again. */
     if (!atomic_exchange(&inherited_patches, 0))
-        native_patch_objects(native_hooks, native_hook_count, 0, 0);
+        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_ALL);
     atomic_store(&patching, 1);
     pthread_mutex_unlock(&patch_lock);
-    return 0;
 }
 
 void alloc_native_stop(void)
 {
     pthread_mutex_lock(&patch_lock);
     atomic_store(&patching, 0);
-    native_patch_objects(native_hooks, native_hook_count, 1, 0);
+    native_walk_objects(native_hooks, native_hook_count, NATIVE_RESTORE);
     pthread_mutex_unlock(&patch_lock);
 }
 
-void alloc_native_patch_new_objects(void)
+/* Only the dlsym hook patches new objects: there, the objects of the handle being searched are
+ * loaded and relocated. (A walk from another thread could meet an object still being relocated
+ * by dlopen, whose slots the loader then overwrites.) */
+static void patch_new_objects(void)
 {
     pthread_mutex_lock(&patch_lock);
     if (atomic_load(&patching))
-        native_patch_objects(native_hooks, native_hook_count, 0, 1);
+        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_NEW);
     pthread_mutex_unlock(&patch_lock);
 }
 
 size_t alloc_native_patched_slots(void)
 {
     pthread_mutex_lock(&patch_lock);
-    size_t count = native_count_patched(native_hooks, native_hook_count);
+    size_t count = native_walk_objects(native_hooks, native_hook_count, NATIVE_COUNT);
     pthread_mutex_unlock(&patch_lock);
     return count;
 }

@@ -21,25 +21,24 @@ struct native_hook {
     void *original; /* the real function, as this module's own relocation resolved it */
 };
 
-extern const struct native_hook native_hooks[];
-extern const size_t native_hook_count;
-
-/* Patches every loaded object. Returns 0. */
-int alloc_native_start(void);
+/* Patches every loaded object. */
+void alloc_native_start(void);
 /* Puts every slot that still holds a hook back to the real function. */
 void alloc_native_stop(void);
-/* Patches the objects loaded since the last look. Only the dlsym hook calls it: there, the
- * objects of the handle being searched are loaded and relocated. (A walk from another thread
- * could meet an object still being relocated by dlopen, whose slots the loader then overwrites.) */
-void alloc_native_patch_new_objects(void);
 /* How many relocation slots hold a hook now (a test's and a reader's check). */
 size_t alloc_native_patched_slots(void);
 
-/* The platform's patcher (alloc_native_linux.c). `restore`: hooks back to originals.
- * `only_new`: skip objects already seen. Returns the number of slots written. */
-size_t native_patch_objects(const struct native_hook *hooks, size_t count, int restore, int only_new);
-/* Whether objects were loaded or unloaded since the last patch_objects. */
+/* ---- the platform's patcher (alloc_native_linux.c), called with the patch lock held ---- */
+
+enum native_walk {
+    NATIVE_PATCH_ALL,  /* every loaded object */
+    NATIVE_PATCH_NEW,  /* objects loaded since the last patching walk */
+    NATIVE_RESTORE,    /* hooks back to the real functions */
+    NATIVE_COUNT,      /* only count the slots holding a hook */
+};
+/* Returns the number of slots written (counted, for NATIVE_COUNT). */
+size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what);
+/* Whether objects were loaded or unloaded since the last patching walk. */
 int native_objects_changed(void);
-size_t native_count_patched(const struct native_hook *hooks, size_t count);
 
 #endif

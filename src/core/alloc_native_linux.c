@@ -21,13 +21,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-enum walk_action { WALK_PATCH, WALK_RESTORE, WALK_COUNT };
-
 struct walk {
     const struct native_hook *hooks;
     size_t count;
-    enum walk_action action;
-    int only_new;
+    enum native_walk what;
     size_t written;
 };
 
@@ -93,23 +90,28 @@ static int is_skipped(const struct dl_phdr_info *info, const struct object *obje
         return 1;
     if (info->dlpi_name && strncmp(info->dlpi_name, "linux-vdso", 10) == 0)
         return 1;
-    uintptr_t self = (uintptr_t)&native_patch_objects;
+    uintptr_t self = (uintptr_t)&native_walk_objects;
     return self >= object->low && self < object->high;
+}
+
+static uintptr_t page_size(void)
+{
+    static uintptr_t size;
+    if (!size)
+        size = (uintptr_t)sysconf(_SC_PAGESIZE);
+    return size;
 }
 
 static void write_slot(const struct object *object, void **slot, void *value)
 {
-    static long page_size;
-    if (!page_size)
-        page_size = sysconf(_SC_PAGESIZE);
     uintptr_t address = (uintptr_t)slot;
     int protected = address >= object->relro_start && address < object->relro_end;
-    void *page = (void *)(address & ~(uintptr_t)(page_size - 1));
-    if (protected && mprotect(page, (size_t)page_size, PROT_READ | PROT_WRITE) != 0)
+    void *page = (void *)(address & ~(page_size() - 1));
+    if (protected && mprotect(page, page_size(), PROT_READ | PROT_WRITE) != 0)
         return;
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
     if (protected)
-        mprotect(page, (size_t)page_size, PROT_READ);
+        mprotect(page, page_size(), PROT_READ);
 }
 
 static const struct native_hook *hook_named(const struct walk *walk, const char *name)
@@ -137,9 +139,9 @@ static void walk_relocations(struct walk *walk, const struct object *object, con
             continue;
         void **slot = (void **)(object->base + r->r_offset);
         void *current = __atomic_load_n(slot, __ATOMIC_RELAXED);
-        if (walk->action == WALK_COUNT) {
+        if (walk->what == NATIVE_COUNT) {
             walk->written += current == hook->hook;
-        } else if (walk->action == WALK_RESTORE) {
+        } else if (walk->what == NATIVE_RESTORE) {
             if (current == hook->hook) {
                 write_slot(object, slot, hook->original);
                 walk->written++;
@@ -161,7 +163,6 @@ static int walk_object(struct dl_phdr_info *info, size_t size, void *data)
     struct walk *walk = data;
     struct object object = {.base = info->dlpi_addr, .low = UINTPTR_MAX};
     const ElfW(Dyn) *dynamic = NULL;
-    long page_size = sysconf(_SC_PAGESIZE);
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
@@ -173,13 +174,14 @@ static int walk_object(struct dl_phdr_info *info, size_t size, void *data)
         } else if (ph->p_type == PT_DYNAMIC) {
             dynamic = (const ElfW(Dyn) *)start;
         } else if (ph->p_type == PT_GNU_RELRO) {
-            object.relro_start = start & ~(uintptr_t)(page_size - 1);
-            object.relro_end = (start + ph->p_memsz) & ~(uintptr_t)(page_size - 1);
+            object.relro_start = start & ~(page_size() - 1);
+            object.relro_end = (start + ph->p_memsz) & ~(page_size() - 1);
         }
     }
     if (!dynamic || is_skipped(info, &object))
         return 0;
-    if (walk->action == WALK_PATCH && already_seen(object.base) && walk->only_new)
+    int patching = walk->what == NATIVE_PATCH_ALL || walk->what == NATIVE_PATCH_NEW;
+    if (patching && already_seen(object.base) && walk->what == NATIVE_PATCH_NEW)
         return 0;
     const ElfW(Rela) *plt = NULL, *other = NULL;
     size_t plt_bytes = 0, other_bytes = 0;
@@ -205,22 +207,17 @@ static int walk_object(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-size_t native_patch_objects(const struct native_hook *hooks, size_t count, int restore, int only_new)
+size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what)
 {
-    unsigned long long counts[2] = {0, 0};
-    dl_iterate_phdr(read_counts, counts);
-    if (counts[1] != last_subs || !only_new)
-        seen_count = 0; /* something was unloaded (an address may be reused): look at all */
-    __atomic_store_n(&last_adds, counts[0], __ATOMIC_RELAXED);
-    __atomic_store_n(&last_subs, counts[1], __ATOMIC_RELAXED);
-    struct walk walk = {hooks, count, restore ? WALK_RESTORE : WALK_PATCH, only_new, 0};
-    dl_iterate_phdr(walk_object, &walk);
-    return walk.written;
-}
-
-size_t native_count_patched(const struct native_hook *hooks, size_t count)
-{
-    struct walk walk = {hooks, count, WALK_COUNT, 0, 0};
+    if (what == NATIVE_PATCH_ALL || what == NATIVE_PATCH_NEW) {
+        unsigned long long counts[2] = {0, 0};
+        dl_iterate_phdr(read_counts, counts);
+        if (what == NATIVE_PATCH_ALL || counts[1] != last_subs)
+            seen_count = 0; /* something was unloaded (an address may be reused): look at all */
+        __atomic_store_n(&last_adds, counts[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&last_subs, counts[1], __ATOMIC_RELAXED);
+    }
+    struct walk walk = {hooks, count, what, 0};
     dl_iterate_phdr(walk_object, &walk);
     return walk.written;
 }

@@ -24,8 +24,7 @@ static void *python_malloc(void *context, size_t size)
     bytesampler_local.busy++;
     void *block = d->original.malloc(d->original.ctx, size);
     bytesampler_local.busy--;
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    bytesampler_on_alloc(block, size, MEMORY_PYTHON);
     return block;
 }
 
@@ -35,8 +34,7 @@ static void *python_calloc(void *context, size_t count, size_t size)
     bytesampler_local.busy++;
     void *block = d->original.calloc(d->original.ctx, count, size);
     bytesampler_local.busy--;
-    if (block)
-        bytesampler_on_alloc(block, count * size, MEMORY_PYTHON);
+    bytesampler_on_alloc(block, count * size, MEMORY_PYTHON);
     return block;
 }
 
@@ -47,8 +45,7 @@ static void *python_realloc(void *context, void *old, size_t size)
     bytesampler_local.busy++;
     void *block = d->original.realloc(d->original.ctx, old, size);
     bytesampler_local.busy--;
-    if (block)
-        bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    bytesampler_on_alloc(block, size, MEMORY_PYTHON);
     return block;
 }
 

@@ -43,11 +43,10 @@ static void unlock(void)
     atomic_flag_clear_explicit(&ring_lock, memory_order_release);
 }
 
-double bytesampler_weight(double size, double mean)
+/* A sampled event of `size` bytes stands for this many: size / P(sampled). */
+static double weight(double size)
 {
-    if (size <= 0)
-        return 0;
-    return size / -expm1(-size / mean);
+    return size > 0 ? size / -expm1(-size / rate) : 0;
 }
 
 /* ---- the hooks' slow paths ---- */
@@ -102,7 +101,7 @@ static void record(uintptr_t address, size_t size, enum memory_kind kind)
 {
     struct memory_sample sample;
     sample.address = address;
-    sample.weight = bytesampler_weight((double)size, rate);
+    sample.weight = weight((double)size);
     sample.kind = (uint8_t)kind;
     uintptr_t thread_state = frames_current_thread_state();
     uintptr_t main_state = atomic_load_explicit(&main_thread_state, memory_order_relaxed);
@@ -219,11 +218,6 @@ void bytesampler_stop(void)
         struct timespec pause = {0, 100000};
         nanosleep(&pause, NULL);
     }
-}
-
-int64_t bytesampler_rate(void)
-{
-    return (int64_t)rate;
 }
 
 uint64_t bytesampler_drain(const struct bytesampler_sink *sink)

@@ -65,9 +65,10 @@ static inline int bytesampler_sampling(void)
            !bytesampler_local.busy;
 }
 
+/* `address` NULL (a failed allocation) is no event. */
 static inline void bytesampler_on_alloc(void *address, size_t size, enum memory_kind kind)
 {
-    if (bytesampler_sampling() && (bytesampler_local.alloc_left -= (int64_t)size) <= 0)
+    if (address && bytesampler_sampling() && (bytesampler_local.alloc_left -= (int64_t)size) <= 0)
         bytesampler_sample_alloc(address, size, kind);
 }
 
@@ -114,7 +115,6 @@ void bytesampler_set_mode(enum bytesampler_mode mode);
 void bytesampler_set_main_thread(uintptr_t thread_state);
 /* OFF, then waits until no hook is inside a slow path. */
 void bytesampler_stop(void);
-int64_t bytesampler_rate(void);
 
 struct bytesampler_sink {
     void (*sample)(void *context, const struct memory_sample *sample);
@@ -125,8 +125,6 @@ struct bytesampler_sink {
  * lost to a full ring since the last call. */
 uint64_t bytesampler_drain(const struct bytesampler_sink *sink);
 
-/* A sampled event of `size` bytes at rate `rate` stands for this many bytes. */
-double bytesampler_weight(double size, double rate);
 
 /* The calling thread's allocations and copies are never sampled (the helper's own). */
 void bytesampler_ignore_this_thread(void);

@@ -49,7 +49,6 @@ struct place {
     struct function_entry *function;
 };
 
-#define LINE_TIMELINE_POINTS 64
 #define FOOTPRINT_TIMELINE_POINTS 256
 /* Sampled live blocks held at most (the byte sampler's own table holds fewer). */
 #define LIVE_BLOCKS_LIMIT (1u << 20)
@@ -122,8 +121,7 @@ struct session {
     const struct line_entry *peak_line;
     struct timeline *footprint;
     uint64_t memory_samples;
-    uint64_t memory_lost;
-    uint64_t untracked; /* sampled allocations whose frees could not be watched */
+    uint64_t memory_dropped; /* lost to a full ring, or not tracked for want of room */
 };
 
 static struct session *session;
@@ -307,69 +305,73 @@ static void change_footprint(struct session *s, double delta)
     }
 }
 
-static void release_block(struct session *s, const struct live_block *block)
+/* A sampled allocation's bytes, or a sampled copy's, on the counters they belong to. */
+static void count_bytes(struct memory_counters *memory, const struct memory_sample *sample)
 {
-    block->line->freed++;
-    memory_change_live(block->line, -block->weight, s->memory_now_ns, LINE_TIMELINE_POINTS);
-    if (block->function) {
-        block->function->freed++;
-        memory_change_live(block->function, -block->weight, s->memory_now_ns, LINE_TIMELINE_POINTS);
+    if (!memory)
+        return;
+    if (sample->kind == MEMORY_COPY) {
+        memory->copy_bytes += sample->weight;
+        return;
     }
-    change_footprint(s, -block->weight);
+    memory->alloc_bytes += sample->weight;
+    if (sample->kind == MEMORY_PYTHON)
+        memory->python_bytes += sample->weight;
 }
 
-static void add_allocation(struct memory_counters *memory, double weight, int python, int64_t now_ns)
+/* A sampled block now live on a line (or function): leak evidence and live memory. */
+static void hold(struct memory_counters *memory, double weight, int64_t now_ns)
 {
+    if (!memory)
+        return;
     if (!memory->samples)
         memory->first_ns = now_ns;
     memory->samples++;
-    memory->alloc_bytes += weight;
-    if (python)
-        memory->python_bytes += weight;
-    memory_change_live(memory, weight, now_ns, LINE_TIMELINE_POINTS);
+    memory_change_live(memory, weight, now_ns);
+}
+
+/* ...and freed. */
+static void let_go(struct memory_counters *memory, double weight, int64_t now_ns)
+{
+    if (!memory)
+        return;
+    memory->freed++;
+    memory_change_live(memory, -weight, now_ns);
+}
+
+static void release_block(struct session *s, const struct live_block *block)
+{
+    let_go(block->line, block->weight, s->memory_now_ns);
+    let_go(block->function, block->weight, s->memory_now_ns);
+    change_footprint(s, -block->weight);
 }
 
 static void on_memory_sample(void *context, const struct memory_sample *sample)
 {
     struct session *s = context;
     struct place place = {NULL, NULL};
-    if (sample->stack.state == SAMPLE_NO_PYTHON) {
+    if (sample->stack.state == SAMPLE_NO_PYTHON)
         place = main_thread_place(s);
-    } else {
+    else
         place_of(s, &sample->stack, &place);
-    }
     struct memory_counters *line = place.line ? &place.line->memory : &s->outside_memory;
     struct memory_counters *function = place.line ? &place.function->memory : NULL;
     s->memory_samples++;
-    if (sample->kind == MEMORY_COPY) {
-        line->copy_bytes += sample->weight;
-        if (function)
-            function->copy_bytes += sample->weight;
-        s->memory_totals.copy_bytes += sample->weight;
+    count_bytes(line, sample);
+    count_bytes(function, sample);
+    count_bytes(&s->memory_totals, sample);
+    if (sample->kind == MEMORY_COPY)
         return;
-    }
-    int python = sample->kind == MEMORY_PYTHON;
-    s->memory_totals.alloc_bytes += sample->weight;
-    if (python)
-        s->memory_totals.python_bytes += sample->weight;
     struct live_block block = {sample->address, sample->weight, line, function}, replaced;
     int inserted = sample->tracked ? live_table_insert(&s->live, &block, &replaced) : -1;
-    if (inserted == 1)
-        release_block(s, &replaced); /* its free went unseen (a path no hook reaches) */
     if (inserted < 0) {
-        /* Its free would go unseen: counted as allocated, never as live. */
-        s->untracked++;
-        line->alloc_bytes += sample->weight;
-        line->python_bytes += python ? sample->weight : 0;
-        if (function) {
-            function->alloc_bytes += sample->weight;
-            function->python_bytes += python ? sample->weight : 0;
-        }
+        s->memory_dropped++; /* its free would go unseen: allocated, never live */
         return;
     }
-    add_allocation(line, sample->weight, python, s->memory_now_ns);
-    if (function)
-        add_allocation(function, sample->weight, python, s->memory_now_ns);
+    if (inserted == 1)
+        release_block(s, &replaced); /* its free went unseen (a path no hook reaches) */
+    hold(line, sample->weight, s->memory_now_ns);
+    hold(function, sample->weight, s->memory_now_ns);
     change_footprint(s, sample->weight);
 }
 
@@ -404,7 +406,7 @@ static void drain_memory(struct session *s)
         return;
     s->memory_now_ns = threads_monotonic_ns() - s->start_ns;
     struct bytesampler_sink sink = {on_memory_sample, on_memory_free, s};
-    s->memory_lost += bytesampler_drain(&sink);
+    s->memory_dropped += bytesampler_drain(&sink);
     if (s->peak_moved) {
         s->peak_line = largest_line(s);
         s->peak_moved = 0;
@@ -899,7 +901,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .memory = s->footprint != NULL,
         .memory_sampling_rate_bytes = s->config.memory_sampling_rate_bytes,
         .memory_samples = (int64_t)s->memory_samples,
-        .memory_dropped = (int64_t)(s->memory_lost + s->untracked),
+        .memory_dropped = (int64_t)s->memory_dropped,
         .memory_totals = &s->memory_totals,
         .end_ns = threads_monotonic_ns() - s->start_ns,
         .footprint = s->footprint,

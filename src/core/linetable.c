@@ -358,28 +358,29 @@ void timeline_record(struct timeline *timeline, int64_t t_ns, double value)
     timeline->last_value = value;
 }
 
+/* Folds the value into the last point when it falls in that point's bucket. */
+static int merge_into_last(struct timeline *timeline, int64_t t_ns, double value)
+{
+    if (!timeline->count)
+        return 0;
+    struct timeline_point *last = &timeline->points[timeline->count - 1];
+    if (t_ns - t_ns % timeline->spacing_ns > last->t_ns)
+        return 0;
+    if (value > last->value)
+        last->value = value;
+    return 1;
+}
+
 static void append_point(struct timeline *timeline, int64_t t_ns, double value)
 {
-    int64_t bucket = t_ns - t_ns % timeline->spacing_ns;
-    if (timeline->count) {
-        struct timeline_point *last = &timeline->points[timeline->count - 1];
-        if (bucket <= last->t_ns) {
-            if (value > last->value)
-                last->value = value;
-            return;
-        }
-    }
+    if (merge_into_last(timeline, t_ns, value))
+        return;
     if (timeline->count == timeline->capacity) {
         timeline_coarsen(timeline);
-        bucket = t_ns - t_ns % timeline->spacing_ns;
-        struct timeline_point *last = timeline->count ? &timeline->points[timeline->count - 1] : NULL;
-        if (last && bucket <= last->t_ns) {
-            if (value > last->value)
-                last->value = value;
+        if (merge_into_last(timeline, t_ns, value))
             return;
-        }
     }
-    timeline->points[timeline->count].t_ns = bucket;
+    timeline->points[timeline->count].t_ns = t_ns - t_ns % timeline->spacing_ns;
     timeline->points[timeline->count].value = value;
     timeline->count++;
 }
@@ -392,8 +393,7 @@ double timeline_value_at(const struct timeline *timeline, int64_t t_ns)
     return value;
 }
 
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns,
-                        uint32_t timeline_capacity)
+void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns)
 {
     if (now_ns > memory->live_since_ns) {
         memory->live_byte_ns += memory->live_bytes * (double)(now_ns - memory->live_since_ns);
@@ -409,7 +409,7 @@ void memory_change_live(struct memory_counters *memory, double delta, int64_t no
         memory->peak_freed = memory->freed;
     }
     if (!memory->timeline)
-        memory->timeline = timeline_new(timeline_capacity);
+        memory->timeline = timeline_new(MEMORY_TIMELINE_POINTS);
     if (memory->timeline)
         timeline_record(memory->timeline, now_ns, memory->live_bytes);
 }
@@ -426,5 +426,5 @@ double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns
 
 int memory_measured(const struct memory_counters *memory)
 {
-    return memory->alloc_bytes > 0 || memory->copy_bytes > 0 || memory->samples > 0;
+    return memory->alloc_bytes > 0 || memory->copy_bytes > 0;
 }

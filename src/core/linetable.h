@@ -66,9 +66,11 @@ struct memory_counters {
     struct timeline *timeline; /* live_bytes over the run; NULL until the first allocation */
 };
 
+/* Points of a line's or function's timeline, at most. */
+#define MEMORY_TIMELINE_POINTS 64
+
 /* Live bytes change by `delta` at `now_ns` (from the session's start). */
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns,
-                        uint32_t timeline_capacity);
+void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns);
 /* Time-averaged live bytes over [0, end_ns]. */
 double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns);
 int memory_measured(const struct memory_counters *memory);

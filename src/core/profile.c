@@ -185,39 +185,41 @@ static void write_nulls(struct jsonw *w, const char *const *keys, size_t count)
     }
 }
 
+static void write_point(struct jsonw *w, int64_t t_ns, double bytes)
+{
+    jsonw_begin_array(w);
+    jsonw_double(w, (double)t_ns / 1e9);
+    jsonw_double(w, bytes / MB);
+    jsonw_end_array(w);
+}
+
 /* [[t_s, mb], ...], ending with the value now when the last point is older. */
 static void write_timeline(struct jsonw *w, const struct timeline *timeline, double now_bytes, int64_t end_ns)
 {
     jsonw_begin_array(w);
     int64_t last_ns = -1;
     for (uint32_t i = 0; timeline && i < timeline->count; i++) {
-        jsonw_begin_array(w);
-        jsonw_double(w, (double)timeline->points[i].t_ns / 1e9);
-        jsonw_double(w, timeline->points[i].value / MB);
-        jsonw_end_array(w);
+        write_point(w, timeline->points[i].t_ns, timeline->points[i].value);
         last_ns = timeline->points[i].t_ns;
     }
     struct timeline_point settled;
     if (timeline && timeline_settled(timeline, end_ns, &settled)) {
-        jsonw_begin_array(w);
-        jsonw_double(w, (double)settled.t_ns / 1e9);
-        jsonw_double(w, settled.value / MB);
-        jsonw_end_array(w);
+        write_point(w, settled.t_ns, settled.value);
         last_ns = settled.t_ns;
     }
-    if (last_ns < end_ns) {
-        jsonw_begin_array(w);
-        jsonw_double(w, (double)end_ns / 1e9);
-        jsonw_double(w, now_bytes / MB);
-        jsonw_end_array(w);
-    }
+    if (last_ns < end_ns)
+        write_point(w, end_ns, now_bytes);
     jsonw_end_array(w);
 }
 
-static void write_fraction(struct jsonw *w, double part, double whole)
+/* alloc_mb and python_alloc_fraction (null when nothing was allocated). */
+static void write_allocated(struct jsonw *w, const struct memory_counters *m)
 {
-    if (whole > 0)
-        jsonw_double(w, part / whole);
+    jsonw_key(w, "alloc_mb");
+    jsonw_double(w, m->alloc_bytes / MB);
+    jsonw_key(w, "python_alloc_fraction");
+    if (m->alloc_bytes > 0)
+        jsonw_double(w, m->python_bytes / m->alloc_bytes);
     else
         jsonw_null(w);
 }
@@ -228,10 +230,7 @@ static void write_line_memory(struct jsonw *w, const struct profile_input *input
     if (!input->memory) {
         write_nulls(w, memory_line_fields, sizeof memory_line_fields / sizeof *memory_line_fields);
     } else {
-        jsonw_key(w, "alloc_mb");
-        jsonw_double(w, m->alloc_bytes / MB);
-        jsonw_key(w, "python_alloc_fraction");
-        write_fraction(w, m->python_bytes, m->alloc_bytes);
+        write_allocated(w, m);
         jsonw_key(w, "peak_mb");
         jsonw_double(w, m->peak_bytes / MB);
         jsonw_key(w, "avg_mb");
@@ -333,15 +332,11 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_key(w, "cpu_wait_s");
     jsonw_double(w, input->cpu_wait_s);
     if (input->memory) {
-        const struct memory_counters *m = input->memory_totals;
-        jsonw_key(w, "alloc_mb");
-        jsonw_double(w, m->alloc_bytes / MB);
-        jsonw_key(w, "python_alloc_fraction");
-        write_fraction(w, m->python_bytes, m->alloc_bytes);
+        write_allocated(w, input->memory_totals);
         jsonw_key(w, "peak_mb");
         jsonw_double(w, input->peak_bytes / MB);
         jsonw_key(w, "copy_mb");
-        jsonw_double(w, m->copy_bytes / MB);
+        jsonw_double(w, input->memory_totals->copy_bytes / MB);
     } else {
         static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "peak_mb", "copy_mb"};
         write_nulls(w, memory_totals, sizeof memory_totals / sizeof *memory_totals);

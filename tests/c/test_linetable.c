@@ -94,9 +94,9 @@ static void test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded(void)
 static void test_live_memory_integrates_and_peaks(void)
 {
     struct memory_counters memory = {0};
-    memory_change_live(&memory, 100, 0, 16);
-    memory_change_live(&memory, 100, 1000000000, 16);  /* 100 B for 1 s, then 200 B */
-    memory_change_live(&memory, -200, 2000000000, 16); /* 200 B for 1 s, then 0 */
+    memory_change_live(&memory, 100, 0);
+    memory_change_live(&memory, 100, 1000000000);  /* 100 B for 1 s, then 200 B */
+    memory_change_live(&memory, -200, 2000000000); /* 200 B for 1 s, then 0 */
     CHECK(memory.peak_bytes == 200 && memory.live_bytes == 0);
     double average = memory_average_bytes(&memory, 4000000000);
     CHECK(average > 74.9 && average < 75.1); /* (100 + 200) / 4 s */

@@ -344,8 +344,8 @@ def _memory_sampling(doc: dict[str, Any]) -> Text:
         text = Text(f"{count} memory samples, about one per {interval} allocated or copied")
     dropped = samples.get("memory_dropped")
     if dropped:
-        text.append(f"; {dropped} lost to a full event ring, their memory missing from these"
-                    " figures", style=_WARNING_COLOR)
+        text.append(f"; {dropped} lost or untracked (the engine's event ring or table of sampled"
+                    " blocks was full), their memory missing from some figures", style=_WARNING_COLOR)
     return text
 
 
@@ -504,7 +504,7 @@ def _bar_character(kind: str, view: _View) -> str:
 def _sparkline(timeline: list[list[float]], end_s: float, width: int, color: bool) -> str:
     """`width` characters, one per equal slice of the run from 0 to `end_s`, each as high as the
     most memory held during its slice, relative to the most held at all; blank where none."""
-    characters = _COLOR_SPARK_CHARACTERS if color else _PLAIN_SPARK_CHARACTERS
+    characters = _spark_characters(color)
     peaks = _slice_peaks(timeline, end_s, width)
     top_mb = max(peaks)
     if top_mb <= 0:
@@ -513,6 +513,10 @@ def _sparkline(timeline: list[list[float]], end_s: float, width: int, color: boo
         characters[max(0, math.ceil(mb / top_mb * len(characters)) - 1)] if mb > 0 else " "
         for mb in peaks
     )
+
+
+def _spark_characters(color: bool) -> str:
+    return _COLOR_SPARK_CHARACTERS if color else _PLAIN_SPARK_CHARACTERS
 
 
 def _slice_peaks(timeline: list[list[float]], end_s: float, width: int) -> list[float]:
@@ -567,7 +571,7 @@ def _legend(doc: dict[str, Any], view: _View) -> RenderableType:
 def _column_legend(column: _OptionalColumn, view: _View) -> str:
     if not column.graph_width:
         return column.legend
-    characters = _COLOR_SPARK_CHARACTERS if view.color else _PLAIN_SPARK_CHARACTERS
+    characters = _spark_characters(view.color)
     return f"{column.legend}: {characters[0]} least, {characters[-1]} most, blank none"
 
 
