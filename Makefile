@@ -9,7 +9,7 @@ C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 C_UNITS := src/core/leaks.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
 
-.PHONY: demo install test test-c test-py smoke clean
+.PHONY: demo install test test-c test-py smoke test-sanitize clean
 
 $(VENV)/.installed: pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/report/*.py)
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ test-py: install
 smoke: install
 	@./tests/smoke.sh $(SMOKE_VERSIONS)
 
-test: test-c test-py smoke
+# The engine built with ASan and UBSan into .venv-san, under the end-to-end tests of threads,
+# memory, fork and API sessions (docs/testing.md).
+test-sanitize:
+	@PYTHON=$(PYTHON) ./tests/sanitize.sh
+
+test: test-c test-py smoke test-sanitize
 
 clean:
-	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-*
+	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-* .venv-san
