@@ -2,6 +2,7 @@
  * indexed by an open-addressing hash of entry numbers. */
 #include "linetable.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,15 +394,24 @@ double timeline_value_at(const struct timeline *timeline, int64_t t_ns)
     return value;
 }
 
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns)
+void memory_change_live(struct memory_counters *memory, double delta, double variance_delta, int64_t now_ns)
 {
     if (now_ns > memory->live_since_ns) {
         memory->live_byte_ns += memory->live_bytes * (double)(now_ns - memory->live_since_ns);
         memory->live_since_ns = now_ns;
     }
     memory->live_bytes += delta;
+    memory->live_variance += variance_delta;
     if (memory->live_bytes < 0)
         memory->live_bytes = 0;
+    if (memory->live_variance < 0 || memory->live_bytes == 0)
+        memory->live_variance = 0;
+    /* The highest value of a noisy estimate overshoots the true highest: one sampled 32-byte
+     * object stands for a whole sampling interval while it lives. Only what stands one standard
+     * deviation above zero is shown as a peak (docs/how-it-works.md#peaks). */
+    double supported = memory->live_bytes - sqrt(memory->live_variance);
+    if (supported > memory->supported_peak_bytes)
+        memory->supported_peak_bytes = supported;
     if (memory->live_bytes >= memory->peak_bytes && memory->live_bytes > 0) {
         memory->peak_bytes = memory->live_bytes;
         memory->peak_ns = now_ns;

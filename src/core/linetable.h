@@ -54,7 +54,9 @@ struct memory_counters {
     double python_bytes;  /* the part through Python's allocator */
     double copy_bytes;
     double live_bytes;    /* allocated here and not freed yet */
+    double live_variance; /* the estimated variance of live_bytes (bytesampler_variance) */
     double peak_bytes;    /* highest live_bytes */
+    double supported_peak_bytes; /* highest live_bytes less one standard deviation: the peak shown */
     double live_byte_ns;  /* integral of live_bytes over time, up to live_since_ns */
     int64_t live_since_ns;
     int64_t first_ns;     /* the first sampled allocation */
@@ -69,17 +71,21 @@ struct memory_counters {
 /* Points of a line's or function's timeline, at most. */
 #define MEMORY_TIMELINE_POINTS 64
 
-/* Live bytes change by `delta` at `now_ns` (from the session's start). */
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns);
+/* Live bytes change by `delta`, their variance by `variance_delta`, at `now_ns` (from the
+ * session's start). */
+void memory_change_live(struct memory_counters *memory, double delta, double variance_delta, int64_t now_ns);
 /* Time-averaged live bytes over [0, end_ns]. */
 double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns);
 int memory_measured(const struct memory_counters *memory);
+
+struct function_entry;
 
 struct line_entry {
     uint32_t file;
     int32_t line;
     struct counters counters;
     struct memory_counters memory;
+    const struct function_entry *function; /* the function it was first seen in */
 };
 
 struct function_entry {

@@ -22,13 +22,13 @@ from rich.text import Text
 from .document import (
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
-    filter_reduced,
     has_memory,
     leaking_lines,
     line_source,
     lines_by_memory,
     total_percent,
     total_seconds,
+    visible,
 )
 
 _KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
@@ -163,12 +163,13 @@ def render_text(
     """Write the terminal report of profile document `doc` to `out`.
 
     color: None colors only when `out` is a terminal and NO_COLOR is not set.
-    reduced: show only lines and functions with at least 1% of the total time.
+    reduced: show only the lines and functions that matter (document.filter_reduced).
+    Only the @profile-decorated functions are shown when some were decorated.
     width: columns to fit (None: $COLUMNS, else the terminal's width, else 80).
     """
     if color is None:
         color = out.isatty() and "NO_COLOR" not in os.environ
-    shown = filter_reduced(doc) if reduced else doc
+    shown = visible(doc, reduced=reduced)
     console = _console(out, color, width)
     view = _view(shown, color, console.width)
     sections = [_header(shown)]
