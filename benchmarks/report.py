@@ -266,7 +266,7 @@ def demo_section(path: Path, document: dict) -> str:
     lines = document["output"].rstrip("\n").split("\n")
     cut = next((i for i, line in enumerate(lines) if line == DEMO_CUT_BEFORE), None)
     if cut is not None:
-        lines = lines[:cut] + ["..."]
+        lines = "\n".join(lines[:cut]).rstrip("\n").split("\n") + ["..."]
     return "\n".join([
         "```",
         f"$ {document['command']}",
