@@ -158,15 +158,17 @@ def all_configs() -> list[Config]:
 
 
 def with_baseline(configs: list[Config], ref: str) -> list[Config]:
-    """`configs` with heatline as of `ref` in both modes, each right after the same mode of this
-    checkout's heatline (at the end when that is not selected), so that the two alternate."""
-    result = list(configs)
-    for current in ("heatline", "heatline --cpu-only"):
-        baseline = Config(current.replace("heatline", f"heatline@{ref}", 1),
-                          _heatline(benchenv.baseline_bin("heatline"), cpu_only=current.endswith("--cpu-only")),
-                          output="heatline.json")
-        names = [config.name for config in result]
-        result.insert(names.index(current) + 1 if current in names else len(result), baseline)
+    """`configs` with heatline as of `ref` right after each mode of this checkout's heatline, so
+    that the two builds alternate in every round."""
+    result = []
+    for config in configs:
+        result.append(config)
+        if config.name in ("heatline", "heatline --cpu-only"):
+            result.append(Config(config.name.replace("heatline", f"heatline@{ref}", 1),
+                                 _heatline(benchenv.baseline_bin("heatline"), cpu_only=config.name.endswith("--cpu-only")),
+                                 output="heatline.json"))
+    if len(result) == len(configs):
+        sys.exit("overhead.py: --baseline compares heatline builds: select heatline or heatline --cpu-only too")
     return result
 
 

@@ -199,9 +199,12 @@ def merged_workloads(runs: list[OverheadRun]) -> list[dict]:
     return [described[name] for name in order]
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def rounds_text(method: dict) -> str:
-    warmups, rounds = method["warmup_rounds"], method["repetitions"]
-    return f"{warmups} warm-up round{'s' if warmups != 1 else ''}, then {rounds} round{'s' if rounds != 1 else ''}"
+    return f"{plural(method['warmup_rounds'], 'warm-up round')}, then {plural(method['repetitions'], 'round')}"
 
 
 def method_text(runs: list[OverheadRun], labels: dict[OverheadRun, str]) -> str:
@@ -381,8 +384,8 @@ def notes_section(rows: list[OverheadRow], accuracy: Optional[tuple[Path, dict]]
     if accuracy is not None:
         path, document = accuracy
         lines.append(f"- Accuracy run of {document['date']} ({commit_text(document)}, {duration_text(document)}"
-                     f"{limit_text(document['method'])}): {document['method']['repetitions']} runs per row and "
-                     "profiler.")
+                     f"{limit_text(document['method'])}): {plural(document['method']['repetitions'], 'run')} per row "
+                     "and profiler.")
     growth = []
     for row in rows:
         if row.name.startswith("heatline") and not row.config["skipped"]:
@@ -519,7 +522,7 @@ def compare_accuracy(path: Path, document: dict, ref: str) -> str:
     return "\n".join([
         f"heatline's accuracy before (`{before}`: commit `{document['baseline']['commit'][:10]}`) and after "
         f"({commit_text(document)}), interleaved in one run: {document['date']}, median error over "
-        f"{document['method']['repetitions']} runs; lower is better.",
+        f"{plural(document['method']['repetitions'], 'run')}; lower is better.",
         "",
         markdown_table(["measurement", "unit", f"`{before}`", f"`{after}`"], table, left_columns=2),
         "",
