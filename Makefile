@@ -35,7 +35,13 @@ test-py: install
 smoke: install
 	@./tests/smoke.sh $(SMOKE_VERSIONS)
 
-test: test-c test-py smoke
+test: test-c test-py smoke check-readme
+
+.PHONY: check-readme
+# The README's generated sections (demo output, benchmark tables, notes) must be what
+# benchmarks/report.py makes of the recorded results; it needs only the standard library.
+check-readme:
+	python3 benchmarks/report.py --check
 
 clean:
 	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-*

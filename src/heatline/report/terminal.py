@@ -234,7 +234,7 @@ def _entries(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _header(doc: dict[str, Any]) -> RenderableType:
-    title = Text.assemble(("heatline", "bold"), " profile of ", doc["program"])
+    title = Text.assemble(("heatline", "bold"), " profile of ", _shown_path(doc["program"]))
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
@@ -394,6 +394,17 @@ def _location(doc: dict[str, Any], path: str, number: Optional[int]) -> str:
     return path if number is None else f"{path}:{number}"
 
 
+def _shown_path(path: str) -> str:
+    """The path relative to the current directory when the file lies under it, else as given."""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the program may have removed the directory it ran in
+        return path
+    if os.path.isabs(path) and path.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(path, cwd)
+    return path
+
+
 def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
     if not doc["files"]:
         # A document with a message (no sample taken) has already said why it is empty.
@@ -405,7 +416,8 @@ def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
 def _file_section(path: str, file: dict[str, Any], view: _View) -> RenderableType:
     seconds = _seconds(sum(file[f"{kind}_s"] for kind in TIME_KINDS))
     parts: list[RenderableType] = [
-        Text.assemble((path, "bold"), f"  {_percent(file['percent'])} of the time ({seconds})")
+        Text.assemble((_shown_path(path), "bold"),
+                      f"  {_percent(file['percent'])} of the time ({seconds})")
     ]
     if file["lines"]:
         parts.append(_line_table(file["lines"], view))
