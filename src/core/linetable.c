@@ -394,22 +394,20 @@ double timeline_value_at(const struct timeline *timeline, int64_t t_ns)
     return value;
 }
 
-void memory_change_live(struct memory_counters *memory, double delta, double variance_delta, int64_t now_ns)
+void memory_change_live(struct memory_counters *memory, struct live_change change, int64_t now_ns)
 {
     if (now_ns > memory->live_since_ns) {
         memory->live_byte_ns += memory->live_bytes * (double)(now_ns - memory->live_since_ns);
         memory->live_since_ns = now_ns;
     }
-    memory->live_bytes += delta;
-    memory->live_variance += variance_delta;
-    if (memory->live_bytes < 0)
-        memory->live_bytes = 0;
-    if (memory->live_variance < 0 || memory->live_bytes == 0)
-        memory->live_variance = 0;
-    /* The highest value of a noisy estimate overshoots the true highest: one sampled 32-byte
-     * object stands for a whole sampling interval while it lives. Only what stands one standard
-     * deviation above zero is shown as a peak (docs/how-it-works.md#peaks). */
-    double supported = memory->live_bytes - sqrt(memory->live_variance);
+    memory->live_bytes += change.bytes;
+    memory->live_variance += change.variance;
+    memory->live_sampled_bytes += change.sampled_bytes;
+    if (memory->live_bytes <= 0)
+        memory->live_bytes = memory->live_variance = memory->live_sampled_bytes = 0;
+    double supported = memory->live_bytes - sqrt(memory->live_variance > 0 ? memory->live_variance : 0);
+    if (supported < memory->live_sampled_bytes)
+        supported = memory->live_sampled_bytes;
     if (supported > memory->supported_peak_bytes)
         memory->supported_peak_bytes = supported;
     if (memory->live_bytes >= memory->peak_bytes && memory->live_bytes > 0) {

@@ -132,7 +132,7 @@ static void hold(struct memory_counters *memory, const struct live_block *block,
     if (!memory->samples)
         memory->first_ns = now_ns;
     memory->samples++;
-    memory_change_live(memory, block->weight, block->variance, now_ns);
+    memory_change_live(memory, (struct live_change){block->weight, block->variance, block->size}, now_ns);
 }
 
 /* ...and freed. */
@@ -141,7 +141,7 @@ static void let_go(struct memory_counters *memory, const struct live_block *bloc
     if (!memory)
         return;
     memory->freed++;
-    memory_change_live(memory, -block->weight, -block->variance, now_ns);
+    memory_change_live(memory, (struct live_change){-block->weight, -block->variance, -block->size}, now_ns);
 }
 
 static void release(struct live_memory *live, const struct live_block *block)
@@ -162,7 +162,8 @@ void live_add(struct live_memory *live, struct memory_counters *line, struct mem
     count_bytes(&live->totals, sample);
     if (sample->kind == MEMORY_COPY || !sample->tracked)
         return; /* an untracked block: allocated, never live (the hooks counted it) */
-    struct live_block block = {sample->address, sample->weight, sample->variance, line, function}, replaced;
+    struct live_block block = {sample->address, sample->weight, sample->variance, (double)sample->size, line, function};
+    struct live_block replaced;
     int inserted = insert(live, &block, &replaced);
     if (inserted < 0) {
         live->untracked++;

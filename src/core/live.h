@@ -21,6 +21,7 @@ struct live_block {
     uintptr_t address; /* 0: an empty slot */
     double weight;     /* the bytes this sample stands for */
     double variance;
+    double size;       /* the bytes of the block itself */
     struct memory_counters *line;     /* NULL when no line of the program allocated it */
     struct memory_counters *function;
 };

@@ -57,6 +57,7 @@ static void record(uintptr_t address, size_t size, enum memory_kind kind)
     sample.address = address;
     sample.weight = bytesampler_weight(size);
     sample.variance = bytesampler_variance(sample.weight, size);
+    sample.size = size;
     sample.kind = (uint8_t)kind;
     capture(&sample.stack);
     lock();

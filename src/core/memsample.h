@@ -108,6 +108,7 @@ struct memory_sample {
     uintptr_t address; /* 0 for a copy */
     double weight;     /* bytes it stands for */
     double variance;   /* its share of the estimate's variance (bytesampler_variance) */
+    uint64_t size;     /* the bytes of the event itself */
     uint8_t kind;      /* enum memory_kind */
     uint8_t tracked;   /* an allocation whose free will be seen (0: the sampled set was full) */
     struct frames_stack stack;

@@ -17,7 +17,7 @@ static void test_a_growing_line_that_keeps_its_blocks_leaks(void)
     struct memory_counters growing = {0}, steady = {0};
     for (int i = 0; i < 40; i++) { /* one sampled MB every 50 ms, never freed */
         int64_t t = (int64_t)i * 50000000;
-        memory_change_live(&growing, 1 << 20, 0, t);
+        memory_change_live(&growing, (struct live_change){1 << 20, 0, 0}, t);
         growing.samples++;
     }
     struct leak leak;
@@ -26,8 +26,8 @@ static void test_a_growing_line_that_keeps_its_blocks_leaks(void)
     CHECK(leak.bytes_per_s > 15.0 * (1 << 20) && leak.bytes_per_s < 25.0 * (1 << 20));
     for (int i = 0; i < 40; i++) { /* allocates and frees the same amount */
         int64_t t = (int64_t)i * 50000000;
-        memory_change_live(&steady, 1 << 20, 0, t);
-        memory_change_live(&steady, -(1 << 20), 0, t + 10000000);
+        memory_change_live(&steady, (struct live_change){1 << 20, 0, 0}, t);
+        memory_change_live(&steady, (struct live_change){-(1 << 20), 0, 0}, t + 10000000);
         steady.samples++;
         steady.freed++;
     }
@@ -35,14 +35,14 @@ static void test_a_growing_line_that_keeps_its_blocks_leaks(void)
     /* Kept, but all allocated at once at the start: held, not growing. */
     struct memory_counters held = {0};
     for (int i = 0; i < 40; i++) {
-        memory_change_live(&held, 1 << 20, 0, 1000);
+        memory_change_live(&held, (struct live_change){1 << 20, 0, 0}, 1000);
         held.samples++;
     }
     CHECK(leak_assess(&held, 2000000000, 40.0 * (1 << 20), &leak) == 0);
     /* Built in 0.2 s by one statement at the end of a short run: a rise too short to judge. */
     struct memory_counters built = {0};
     for (int i = 0; i < 40; i++) {
-        memory_change_live(&built, 1 << 20, 0, 200000000 + (int64_t)i * 5000000);
+        memory_change_live(&built, (struct live_change){1 << 20, 0, 0}, 200000000 + (int64_t)i * 5000000);
         built.samples++;
     }
     CHECK(leak_assess(&built, 400000000, 40.0 * (1 << 20), &leak) == 0);
@@ -50,7 +50,7 @@ static void test_a_growing_line_that_keeps_its_blocks_leaks(void)
     /* Everything the leaking line kept is freed at the end (the program's teardown): it leaked
      * while it ran all the same. */
     for (int i = 0; i < 40; i++) {
-        memory_change_live(&growing, -(1 << 20), 0, 2000000000);
+        memory_change_live(&growing, (struct live_change){-(1 << 20), 0, 0}, 2000000000);
         growing.freed++;
     }
     CHECK(leak_assess(&growing, 2100000000, 40.0 * (1 << 20), &leak) == 1);

@@ -95,9 +95,9 @@ static void test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded(void)
 static void test_live_memory_integrates_and_peaks(void)
 {
     struct memory_counters memory = {0};
-    memory_change_live(&memory, 100, 0, 0);
-    memory_change_live(&memory, 100, 0, 1000000000);  /* 100 B for 1 s, then 200 B */
-    memory_change_live(&memory, -200, 0, 2000000000); /* 200 B for 1 s, then 0 */
+    memory_change_live(&memory, (struct live_change){100, 0, 0}, 0);
+    memory_change_live(&memory, (struct live_change){100, 0, 0}, 1000000000);  /* 100 B for 1 s, then 200 B */
+    memory_change_live(&memory, (struct live_change){-200, 0, 0}, 2000000000); /* 200 B for 1 s, then 0 */
     CHECK(memory.peak_bytes == 200 && memory.live_bytes == 0);
     double average = memory_average_bytes(&memory, 4000000000);
     CHECK(average > 74.9 && average < 75.1); /* (100 + 200) / 4 s */
@@ -113,14 +113,20 @@ static void test_a_peak_needs_the_evidence_of_several_samples(void)
     const double rate = 1 << 20, size = 32, weight = size / -expm1(-size / rate);
     struct memory_counters one = {0};
     for (int i = 0; i < 100; i++) {
-        memory_change_live(&one, weight, weight * (weight - size), (int64_t)i * 2000000);
-        memory_change_live(&one, -weight, -weight * (weight - size), (int64_t)i * 2000000 + 1000000);
+        memory_change_live(&one, (struct live_change){weight, weight * (weight - size), size}, (int64_t)i * 2000000);
+        memory_change_live(&one, (struct live_change){-weight, -weight * (weight - size), -size}, (int64_t)i * 2000000 + 1000000);
     }
     CHECK(one.peak_bytes >= weight);
-    CHECK(one.supported_peak_bytes < 1024); /* 16 bytes, by the arithmetic */
+    CHECK(one.supported_peak_bytes < 1024); /* 32 bytes: the object itself */
+    /* One sampled block as large as the rate: its own size is certain, its weight is not. */
+    struct memory_counters medium = {0};
+    double medium_weight = rate / -expm1(-1.0);
+    memory_change_live(&medium, (struct live_change){medium_weight, medium_weight * (medium_weight - rate), rate}, 0);
+    CHECK(medium.supported_peak_bytes == rate);
+    free(medium.timeline);
     struct memory_counters many = {0};
     for (int i = 0; i < 1600; i++) /* 100 MB of small objects at 64 KiB */
-        memory_change_live(&many, 65536, 65536.0 * 65536.0, (int64_t)i * 1000);
+        memory_change_live(&many, (struct live_change){65536, 65536.0 * 65536.0, 100}, (int64_t)i * 1000);
     CHECK(many.supported_peak_bytes > 0.95 * many.live_bytes && many.supported_peak_bytes < many.live_bytes);
     free(one.timeline);
     free(many.timeline);

@@ -118,16 +118,16 @@ static void test_a_function_leaks_when_its_line_does(void)
         for (int k = 0; k < 2; k++) {
             both[k]->alloc_bytes += 1 << 20;
             both[k]->samples++;
-            memory_change_live(both[k], 1 << 20, 0, t);
+            memory_change_live(both[k], (struct live_change){1 << 20, 0, 0}, t);
         }
         struct memory_counters *temporary[] = {&churning->memory, &function->memory};
         for (int k = 0; k < 2; k++) {
             for (int j = 0; j < 3; j++) {
                 temporary[k]->alloc_bytes += 1 << 20;
                 temporary[k]->samples++;
-                memory_change_live(temporary[k], 1 << 20, 0, t + 1000);
+                memory_change_live(temporary[k], (struct live_change){1 << 20, 0, 0}, t + 1000);
                 temporary[k]->freed++;
-                memory_change_live(temporary[k], -(1 << 20), 0, t + 2000);
+                memory_change_live(temporary[k], (struct live_change){-(1 << 20), 0, 0}, t + 2000);
             }
         }
     }
