@@ -6,7 +6,7 @@ CC ?= gcc
 CFLAGS_TEST := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc/core
 C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 # Each C unit test links the interpreter-free parts it needs.
-C_UNITS := src/core/leaks.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
+C_UNITS := src/core/leaks.c src/core/live.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
 
 .PHONY: demo install test test-c test-py smoke test-sanitize clean
@@ -40,7 +40,13 @@ smoke: install
 test-sanitize:
 	@PYTHON=$(PYTHON) ./tests/sanitize.sh
 
-test: test-c test-py smoke test-sanitize
+test: test-c test-py smoke check-readme test-sanitize
+
+.PHONY: check-readme
+# The README's generated sections (demo output, benchmark tables, notes) must be what
+# benchmarks/report.py makes of the recorded results; it needs only the standard library.
+check-readme:
+	python3 benchmarks/report.py --check
 
 clean:
 	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-* .venv-san

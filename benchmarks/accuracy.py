@@ -14,6 +14,8 @@ profile's numbers for those lines are compared with the truth of the same run:
 
 CPU rows run both profilers with --cpu-only, memory rows in their full mode. The median error
 over the repetitions goes to the table on stdout; everything to benchmarks/results/accuracy-*.json.
+With --baseline REF, heatline as of git ref REF runs too, as "heatline@REF", interleaved with the
+others: before and after from one run (`benchmarks/report.py --compare` prints them side by side).
 """
 
 from __future__ import annotations
@@ -81,9 +83,11 @@ def _file_entry(files: dict[str, dict], program: Path) -> dict:
     return {"lines": []}
 
 
-def heatline_command(program: Path, truth: Path, profile: Path, memory: bool) -> list[str]:
-    mode = [] if memory else ["--cpu-only"]
-    return [str(benchenv.venv_bin("heatline")), *mode, "--json", "--outfile", str(profile), str(program), str(truth)]
+def heatline_command(executable: Path) -> Callable[[Path, Path, Path, bool], list[str]]:
+    def command(program: Path, truth: Path, profile: Path, memory: bool) -> list[str]:
+        mode = [] if memory else ["--cpu-only"]
+        return [str(executable), *mode, "--json", "--outfile", str(profile), str(program), str(truth)]
+    return command
 
 
 def read_heatline(profile: Path, program: Path) -> LineData:
@@ -134,7 +138,8 @@ class Profiler:
     read: Callable[[Path, Path], LineData]
 
 
-PROFILERS = [Profiler("heatline", heatline_command, read_heatline), Profiler("scalene", scalene_command, read_scalene)]
+PROFILERS = [Profiler("heatline", heatline_command(benchenv.venv_bin("heatline")), read_heatline),
+             Profiler("scalene", scalene_command, read_scalene)]
 
 
 def _line(measured: LineData, number: int) -> dict[str, Any]:
@@ -266,19 +271,38 @@ def main() -> None:
     parser.add_argument("--rows", type=lambda s: s.split(","),
                         help="comma-separated program names of the rows to run (e.g. truth_split.py)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before one run is killed (default 300)")
+    parser.add_argument("--profilers", type=lambda s: s.split(","),
+                        help="comma-separated profilers to run (default: heatline,scalene)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run heatline as of git ref REF (built into benchmarks/.venv-bench-baseline, "
+                             "cached by commit), as heatline@REF")
     args = parser.parse_args()
 
     rows = ROWS if args.rows is None else [row for row in ROWS if row.program in args.rows]
     if not rows:
         raise SystemExit(f"accuracy.py: no such row; the rows are {', '.join(row.program for row in ROWS)}")
+    known = {profiler.name: profiler for profiler in PROFILERS}
+    unknown = [name for name in args.profilers or [] if name not in known]
+    if unknown:
+        raise SystemExit(f"accuracy.py: unknown profiler {', '.join(unknown)}; the profilers are {', '.join(known)}")
+    profilers = [known[name] for name in args.profilers] if args.profilers else list(PROFILERS)
+    baseline = None
+    if args.baseline:
+        baseline = {"ref": args.baseline, "commit": benchenv.resolve_commit(args.baseline)}
+        at = next((i + 1 for i, profiler in enumerate(profilers) if profiler.name == "heatline"), len(profilers))
+        profilers.insert(at, Profiler(f"heatline@{args.baseline}", heatline_command(benchenv.baseline_bin("heatline")),
+                                      read_heatline))
     benchenv.ensure_tools()
-    heatline_problem = benchenv.ensure_heatline()
-    profilers = [p for p in PROFILERS if not (p.name == "heatline" and heatline_problem)]
-    if heatline_problem:
-        benchenv.log(f"skipping heatline: {heatline_problem}")
+    heatline_problem = benchenv.ensure_heatline() if "heatline" in {p.name for p in profilers} else None
+    baseline_problem = benchenv.ensure_baseline_heatline(baseline["commit"]) if baseline else None
+    for name, problem in (("heatline", heatline_problem), (f"heatline@{args.baseline}", baseline_problem)):
+        if problem:
+            benchenv.log(f"skipping {name}: {problem}")
+            profilers = [p for p in profilers if p.name != name]
 
     started = time.time()
     machine = benchenv.machine_description()
+    git = benchenv.git_state()
     scratch = Path(tempfile.mkdtemp(prefix="heatline-accuracy-"))
     results = []
     for row in rows:
@@ -291,14 +315,17 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
         "load_average_at_end": os.getloadavg(),
+        "git": git,
+        "baseline": baseline,
         "machine": machine,
         "tools": benchenv.tool_versions(),
-        "method": {"repetitions": args.repetitions, "statistic": "median error",
-                   "leak_likelihood_threshold": LEAK_LIKELIHOOD, "heatline_skipped": heatline_problem},
+        "method": {"repetitions": args.repetitions, "timeout_s": args.timeout, "statistic": "median error",
+                   "leak_likelihood_threshold": LEAK_LIKELIHOOD, "heatline_skipped": heatline_problem,
+                   "baseline_skipped": baseline_problem},
         "rows": results,
     }
     path = benchenv.write_results("accuracy", document)
-    print_table(results, [p.name for p in PROFILERS])
+    print_table(results, [p.name for p in profilers])
     print(f"\nresults: {path}")
 
 

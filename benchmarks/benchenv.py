@@ -2,7 +2,9 @@
 
 Owns the benchmark virtual environment (benchmarks/.venv-bench, every tool at a pinned version,
 never a dependency of heatline itself), the copy of heatline installed into it from this
-checkout, the description of the machine, and the one way a measured process is started.
+checkout, a second venv with heatline as of another commit for before/after runs
+(benchmarks/.venv-bench-baseline), the description of the machine and of the commit measured,
+and the one way a measured process is started.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 VENV_DIR = BENCH_DIR / ".venv-bench"
+BASELINE_VENV_DIR = BENCH_DIR / ".venv-bench-baseline"
 RESULTS_DIR = BENCH_DIR / "results"
 WORKLOADS_DIR = BENCH_DIR / "workloads"
 
@@ -141,6 +144,68 @@ def ensure_heatline() -> str | None:
     if check.returncode != 0:
         return "heatline --version failed: " + _error_line(check.stderr + check.stdout)
     return None
+
+
+def resolve_commit(ref: str) -> str:
+    """The full commit id of git ref `ref` in this repository; exits with one line when there is none."""
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=REPO_ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"no commit {ref!r} in {REPO_ROOT}")
+    return done.stdout.strip()
+
+
+def baseline_bin(name: str) -> Path:
+    return BASELINE_VENV_DIR / "bin" / name
+
+
+def ensure_baseline_heatline(commit: str) -> str | None:
+    """Install heatline as of `commit` into the baseline venv, unless it is there already.
+
+    The baseline venv sees the benchmark venv's packages (the workloads' dependencies) through a
+    .pth file, after its own, so a workload runs with the same packages under both builds.
+    Returns None when the baseline heatline is usable, else the reason it is not.
+    """
+    stamp = BASELINE_VENV_DIR / ".heatline-installed"
+    if not _stamp_matches(stamp, commit):
+        log(f"building and installing heatline {commit[:12]} into {BASELINE_VENV_DIR}")
+        if not (BASELINE_VENV_DIR / "bin" / "python").exists():
+            venv.EnvBuilder(with_pip=True).create(BASELINE_VENV_DIR)
+        baseline_python = BASELINE_VENV_DIR / "bin" / "python"
+        (_site_packages(baseline_python) / "benchmark-venv.pth").write_text(f"{_site_packages(venv_python())}\n")
+        stamp.unlink(missing_ok=True)
+        subprocess.run([str(baseline_python), "-m", "pip", "uninstall", "-q", "-y", "heatline"], capture_output=True)
+        with tempfile.TemporaryDirectory(prefix="heatline-baseline-") as source:
+            archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=REPO_ROOT, capture_output=True)
+            if archive.returncode != 0:
+                return f"git archive {commit} failed: " + _error_line(archive.stderr.decode(errors="replace"))
+            subprocess.run(["tar", "-x", "-C", source], input=archive.stdout, check=True)
+            build = subprocess.run([str(baseline_python), "-m", "pip", "install", "-q", "--no-deps", source],
+                                   capture_output=True, text=True)
+        if build.returncode != 0:
+            return f"heatline {commit[:12]} did not build: " + _error_line(build.stderr + build.stdout)
+        stamp.write_text(commit)
+    check = subprocess.run([str(baseline_bin("heatline")), "--version"], capture_output=True, text=True)
+    if check.returncode != 0:
+        return f"heatline {commit[:12]} --version failed: " + _error_line(check.stderr + check.stdout)
+    return None
+
+
+def _site_packages(python: Path) -> Path:
+    code = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    return Path(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout.strip())
+
+
+def git_state() -> dict[str, Any]:
+    """The commit this checkout is at, and whether the files measured differ from it: anything but
+    the results and the README (which the results regenerate) counts, untracked files too."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        return {"commit": None, "dirty": None, "changed": []}
+    status = subprocess.run(["git", "status", "--porcelain", "--", ".", ":(exclude)benchmarks/results",
+                             ":(exclude)README.md"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    changed = [line[3:] for line in status.stdout.splitlines()]
+    return {"commit": head.stdout.strip(), "dirty": bool(changed), "changed": changed[:20]}
 
 
 def _error_line(text: str) -> str:

@@ -10,6 +10,10 @@ The workloads are the ten pyperformance benchmarks of Scalene's published overhe
 (OSDI 2023), each run by pyperf's worker mode as one process doing a fixed number of loops, plus
 three of our own (benchmarks/workloads/). All tools live in benchmarks/.venv-bench, created on
 the first run.
+
+With --baseline REF, heatline as of git ref REF runs too, as "heatline@REF" and
+"heatline@REF --cpu-only", in the same rounds as the others: before and after from one run
+(`benchmarks/report.py --compare` prints them side by side).
 """
 
 from __future__ import annotations
@@ -115,6 +119,13 @@ def _scalene(cpu_only: bool) -> Callable[[list[str], Path], list[str]]:
     return command
 
 
+def _heatline(executable: Path, cpu_only: bool) -> Callable[[list[str], Path], list[str]]:
+    def command(program: list[str], out: Path) -> list[str]:
+        flags = ["--cpu-only"] if cpu_only else []
+        return [str(executable), *flags, "--json", "--outfile", str(out / "heatline.json"), *program]
+    return command
+
+
 def all_configs() -> list[Config]:
     python = str(benchenv.venv_python())
 
@@ -123,11 +134,8 @@ def all_configs() -> list[Config]:
 
     return [
         Config("python", lambda p, out: [python, *p]),
-        Config("heatline", lambda p, out: [tool("heatline"), "--json", "--outfile", str(out / "heatline.json"), *p],
-               output="heatline.json"),
-        Config("heatline --cpu-only",
-               lambda p, out: [tool("heatline"), "--cpu-only", "--json", "--outfile", str(out / "heatline.json"), *p],
-               output="heatline.json"),
+        Config("heatline", _heatline(benchenv.venv_bin("heatline"), cpu_only=False), output="heatline.json"),
+        Config("heatline --cpu-only", _heatline(benchenv.venv_bin("heatline"), cpu_only=True), output="heatline.json"),
         Config("scalene", _scalene(cpu_only=False), output="scalene.json"),
         Config("scalene --cpu-only", _scalene(cpu_only=True), output="scalene.json"),
         Config("memray", lambda p, out: [tool("memray"), "run", "-q", "-f", "-o", str(out / "memray.bin"), *p],
@@ -147,6 +155,21 @@ def all_configs() -> list[Config]:
                output="mprof.txt", applies=lambda workload: workload.name == MEMORY_PROFILER_WORKLOAD,
                max_rounds=3),
     ]
+
+
+def with_baseline(configs: list[Config], ref: str) -> list[Config]:
+    """`configs` with heatline as of `ref` right after each mode of this checkout's heatline, so
+    that the two builds alternate in every round."""
+    result = []
+    for config in configs:
+        result.append(config)
+        if config.name in ("heatline", "heatline --cpu-only"):
+            result.append(Config(config.name.replace("heatline", f"heatline@{ref}", 1),
+                                 _heatline(benchenv.baseline_bin("heatline"), cpu_only=config.name.endswith("--cpu-only")),
+                                 output="heatline.json"))
+    if len(result) == len(configs):
+        sys.exit("overhead.py: --baseline compares heatline builds: select heatline or heatline --cpu-only too")
+    return result
 
 
 def check_py_spy(config: Config, scratch: Path) -> None:
@@ -303,6 +326,9 @@ def main() -> None:
     parser.add_argument("--configs", type=lambda s: s.split(","),
                         help="comma-separated configuration names ('python' is always added)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds before one run is killed (default 900)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run heatline as of git ref REF (built into benchmarks/.venv-bench-baseline, "
+                             "cached by commit) in both modes, in the same rounds")
     args = parser.parse_args()
     repetitions = args.repetitions or (3 if args.quick else 5)
 
@@ -313,11 +339,19 @@ def main() -> None:
     if config_names is not None and "python" not in config_names:
         config_names = ["python", *config_names]
     configs = select(all_configs(), config_names, "configuration")
+    baseline = None
+    if args.baseline:
+        baseline = {"ref": args.baseline, "commit": benchenv.resolve_commit(args.baseline)}
+        configs = with_baseline(configs, args.baseline)
 
     scratch = Path(tempfile.mkdtemp(prefix="heatline-overhead-"))
-    heatline_problem = benchenv.ensure_heatline() if any(c.name.startswith("heatline") for c in configs) else None
+    heatline_problem = (benchenv.ensure_heatline()
+                        if {"heatline", "heatline --cpu-only"} & {c.name for c in configs} else None)
+    baseline_problem = benchenv.ensure_baseline_heatline(baseline["commit"]) if baseline else None
     for config in configs:
-        if config.name.startswith("heatline") and heatline_problem:
+        if config.name.startswith("heatline@"):
+            config.skipped = baseline_problem
+        elif config.name.startswith("heatline"):
             config.skipped = heatline_problem
         if config.name == "py-spy":
             check_py_spy(config, scratch)
@@ -327,6 +361,7 @@ def main() -> None:
 
     started = time.time()
     machine = benchenv.machine_description()
+    git = benchenv.git_state()
     runs: list[dict[str, Any]] = []
     results: dict[str, dict[str, dict]] = {config.name: {} for config in configs}
     for workload in workloads:
@@ -342,9 +377,12 @@ def main() -> None:
         "duration_s": round(time.time() - started, 1),
         "load_average_at_end": os.getloadavg(),
         "quick": args.quick,
+        "git": git,
+        "baseline": baseline,
         "machine": machine,
         "tools": benchenv.tool_versions(),
-        "method": {"warmup_rounds": WARMUP_ROUNDS, "repetitions": repetitions, "statistic": "median",
+        "method": {"warmup_rounds": WARMUP_ROUNDS, "repetitions": repetitions, "timeout_s": args.timeout,
+                   "statistic": "median",
                    "ratio": "wall time / plain Python wall time of the same round",
                    "peak_rss": "os.wait4 ru_maxrss: the largest process of the tree"},
         "workloads": [{"name": w.name, "label": w.label, "suite": w.suite,

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from heatline.report import filter_profiled
+
 from conftest import PROGRAMS, Profile, cpu_s, marked_lines
 
 API = PROGRAMS / "api_session.py"
@@ -64,13 +66,18 @@ def test_profile_decorator_under_the_command_reports_only_decorated_functions(he
     run = heatline.profile(BUILTIN, *program_args)
     assert run.returncode == 0, run.stderr
     run.profile.assert_well_formed()
+    # The document keeps every line the command measured; reports show the decorated function's.
+    assert run.profile.marked(BUILTIN, "undecorated") is not None
     assert_only_decorated_is_reported(run.profile, BUILTIN, "decorated",
                                       ("undecorated", "module"))
 
 
-def assert_only_decorated_is_reported(profile: Profile, program, decorated: str,
+def assert_only_decorated_is_reported(document: Profile, program, decorated: str,
                                       elsewhere: tuple[str, ...]) -> None:
+    """The document keeps every line (it is lossless) and lists the decorated function; the
+    reports' view of it keeps only that function's lines."""
     marks = marked_lines(program)
+    profile = Profile(filter_profiled(document.document))
     functions = profile["profiled_functions"]
     assert functions is not None and len(functions) == 1, functions
     [function] = functions

@@ -169,13 +169,16 @@ def entries(profile: Profile):
             yield f"{path}:{function['name']}", function
 
 
-def assert_timeline_well_formed(timeline: list, elapsed_s: float, peak_mb: float,
+def assert_timeline_well_formed(timeline: list, elapsed_s: float, bound_mb: float,
                                 what: str) -> None:
+    """A timeline's points are in time order within the run, and below `bound_mb`: the footprint's
+    peak, or a line's allocated MB (a line's peak is the one its samples support, which its
+    timeline of raw estimates may pass: docs/how-it-works.md#peaks)."""
     times = [point[0] for point in timeline]
     assert all(len(point) == 2 for point in timeline), (what, timeline)
     assert times == sorted(times), (what, timeline)
     assert all(0 <= t <= elapsed_s + MB_ROUNDING for t in times), (what, elapsed_s, timeline)
-    assert all(0 <= mb and at_most(mb, peak_mb) for _, mb in timeline), (what, peak_mb, timeline)
+    assert all(0 <= mb and at_most(mb, bound_mb) for _, mb in timeline), (what, bound_mb, timeline)
 
 
 def assert_memory_well_formed(profile: Profile) -> None:
@@ -215,7 +218,7 @@ def assert_memory_well_formed(profile: Profile) -> None:
         assert at_most(entry["peak_mb"], entry["alloc_mb"]), (what, entry)
         if entry["timeline"] is not None:
             assert len(entry["timeline"]) <= LINE_TIMELINE_MAX_POINTS, (what, entry["timeline"])
-            assert_timeline_well_formed(entry["timeline"], doc["elapsed_s"], entry["peak_mb"],
+            assert_timeline_well_formed(entry["timeline"], doc["elapsed_s"], entry["alloc_mb"],
                                         what)
         if entry["leak"] is not None:
             assert LEAK_MIN_LIKELIHOOD <= entry["leak"]["likelihood"] <= 1, (what, entry)

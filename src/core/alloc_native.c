@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytesampler.h"
+#include "memsample.h"
 
 /* Fortified copies, declared by no public header. */
 void *__memcpy_chk(void *destination, const void *source, size_t size, size_t destination_size);
@@ -19,42 +19,43 @@ void *__memmove_chk(void *destination, const void *source, size_t size, size_t d
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int patching;      /* a session's hooks are in place */
 static atomic_int inherited_patches; /* a forked child whose parent was patching */
+static size_t patch_failures;        /* under patch_lock */
 
 /* ---- allocations ---- */
 
 static void *hook_malloc(size_t size)
 {
     void *block = malloc(size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_calloc(size_t count, size_t size)
 {
     void *block = calloc(count, size);
-    bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
+    memsample_on_alloc(block, count * size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_realloc(void *old, size_t size)
 {
-    bytesampler_on_free(old);
+    memsample_on_free(old);
     void *block = realloc(old, size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_reallocarray(void *old, size_t count, size_t size)
 {
-    bytesampler_on_free(old);
+    memsample_on_free(old);
     void *block = reallocarray(old, count, size);
-    bytesampler_on_alloc(block, count * size, MEMORY_NATIVE);
+    memsample_on_alloc(block, count * size, MEMORY_NATIVE);
     return block;
 }
 
 static void hook_free(void *block)
 {
-    bytesampler_on_free(block);
+    memsample_on_free(block);
     free(block);
 }
 
@@ -62,35 +63,35 @@ static int hook_posix_memalign(void **out, size_t alignment, size_t size)
 {
     int result = posix_memalign(out, alignment, size);
     if (result == 0)
-        bytesampler_on_alloc(*out, size, MEMORY_NATIVE);
+        memsample_on_alloc(*out, size, MEMORY_NATIVE);
     return result;
 }
 
 static void *hook_aligned_alloc(size_t alignment, size_t size)
 {
     void *block = aligned_alloc(alignment, size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_memalign(size_t alignment, size_t size)
 {
     void *block = memalign(alignment, size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_valloc(size_t size)
 {
     void *block = valloc(size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
 static void *hook_pvalloc(size_t size)
 {
     void *block = pvalloc(size);
-    bytesampler_on_alloc(block, size, MEMORY_NATIVE);
+    memsample_on_alloc(block, size, MEMORY_NATIVE);
     return block;
 }
 
@@ -98,31 +99,31 @@ static void *hook_pvalloc(size_t size)
 
 static void *hook_memcpy(void *destination, const void *source, size_t size)
 {
-    bytesampler_on_copy(size);
+    memsample_on_copy(size);
     return memcpy(destination, source, size);
 }
 
 static void *hook_memmove(void *destination, const void *source, size_t size)
 {
-    bytesampler_on_copy(size);
+    memsample_on_copy(size);
     return memmove(destination, source, size);
 }
 
 static void *hook_mempcpy(void *destination, const void *source, size_t size)
 {
-    bytesampler_on_copy(size);
+    memsample_on_copy(size);
     return mempcpy(destination, source, size);
 }
 
 static void *hook_memcpy_chk(void *destination, const void *source, size_t size, size_t destination_size)
 {
-    bytesampler_on_copy(size);
+    memsample_on_copy(size);
     return __memcpy_chk(destination, source, size, destination_size);
 }
 
 static void *hook_memmove_chk(void *destination, const void *source, size_t size, size_t destination_size)
 {
-    bytesampler_on_copy(size);
+    memsample_on_copy(size);
     return __memmove_chk(destination, source, size, destination_size);
 }
 
@@ -163,43 +164,32 @@ static const size_t native_hook_count = sizeof native_hooks / sizeof native_hook
 
 /* ---- patching ---- */
 
-static void before_fork(void)
+void alloc_native_before_fork(void)
 {
     pthread_mutex_lock(&patch_lock);
-    bytesampler_before_fork();
 }
 
-static void after_fork_parent(void)
+void alloc_native_after_fork_parent(void)
 {
-    bytesampler_after_fork_parent();
     pthread_mutex_unlock(&patch_lock);
 }
 
 /* The child keeps the patched slots (valid: they point here) with the hooks turned off, and
  * never walks the loaded objects here: another parent thread may have held the loader's lock. */
-static void after_fork_child(void)
+void alloc_native_after_fork_child(void)
 {
-    bytesampler_after_fork_child();
     if (atomic_load(&patching))
         atomic_store(&inherited_patches, 1);
     pthread_mutex_init(&patch_lock, NULL);
 }
 
-static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-
-static void install_fork_handlers(void)
-{
-    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-}
-
 void alloc_native_start(void)
 {
-    pthread_once(&fork_handlers_once, install_fork_handlers);
     pthread_mutex_lock(&patch_lock);
     /* A forked child of a patching parent has every slot patched already: it need not (and
      * should not, see after_fork_child) walk again. */
     if (!atomic_exchange(&inherited_patches, 0))
-        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_ALL);
+        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_ALL, &patch_failures);
     atomic_store(&patching, 1);
     pthread_mutex_unlock(&patch_lock);
 }
@@ -208,7 +198,7 @@ void alloc_native_stop(void)
 {
     pthread_mutex_lock(&patch_lock);
     atomic_store(&patching, 0);
-    native_walk_objects(native_hooks, native_hook_count, NATIVE_RESTORE);
+    native_walk_objects(native_hooks, native_hook_count, NATIVE_RESTORE, &patch_failures);
     pthread_mutex_unlock(&patch_lock);
 }
 
@@ -219,14 +209,22 @@ static void patch_new_objects(void)
 {
     pthread_mutex_lock(&patch_lock);
     if (atomic_load(&patching))
-        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_NEW);
+        native_walk_objects(native_hooks, native_hook_count, NATIVE_PATCH_NEW, &patch_failures);
     pthread_mutex_unlock(&patch_lock);
 }
 
 size_t alloc_native_patched_slots(void)
 {
     pthread_mutex_lock(&patch_lock);
-    size_t count = native_walk_objects(native_hooks, native_hook_count, NATIVE_COUNT);
+    size_t count = native_walk_objects(native_hooks, native_hook_count, NATIVE_COUNT, &patch_failures);
+    pthread_mutex_unlock(&patch_lock);
+    return count;
+}
+
+size_t alloc_native_patch_failures(void)
+{
+    pthread_mutex_lock(&patch_lock);
+    size_t count = patch_failures;
     pthread_mutex_unlock(&patch_lock);
     return count;
 }

@@ -9,7 +9,7 @@
  * module's own relocations, which are never patched.
  * Never: calls anything that can allocate or lock before the byte sampler's guard; unloads (slots
  * point here); walks the loaded objects from a fork handler (the loader's lock may be held).
- * Talks to: bytesampler (every hook), the platform's patcher (alloc_native_linux.c), helper. */
+ * Talks to: memsample (every hook), the platform's patcher (alloc_native_linux.c), session. */
 #ifndef HEATLINE_ALLOC_NATIVE_H
 #define HEATLINE_ALLOC_NATIVE_H
 
@@ -27,6 +27,13 @@ void alloc_native_start(void);
 void alloc_native_stop(void);
 /* How many relocation slots hold a hook now (a test's and a reader's check). */
 size_t alloc_native_patched_slots(void);
+/* Slots that could not be written (mprotect refused), since the process started. */
+size_t alloc_native_patch_failures(void);
+
+/* Fork steps, called by session's one fork handler: the patch lock is held across the fork. */
+void alloc_native_before_fork(void);
+void alloc_native_after_fork_parent(void);
+void alloc_native_after_fork_child(void);
 
 /* ---- the platform's patcher (alloc_native_linux.c), called with the patch lock held ---- */
 
@@ -36,8 +43,9 @@ enum native_walk {
     NATIVE_RESTORE,    /* hooks back to the real functions */
     NATIVE_COUNT,      /* only count the slots holding a hook */
 };
-/* Returns the number of slots written (counted, for NATIVE_COUNT). */
-size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what);
+/* Returns the number of slots written (counted, for NATIVE_COUNT); slots that could not be
+ * written are added to `*failed`. */
+size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what, size_t *failed);
 /* Whether objects were loaded or unloaded since the last patching walk. */
 int native_objects_changed(void);
 

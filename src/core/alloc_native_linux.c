@@ -1,6 +1,6 @@
-/* alloc_native_linux: the ELF side of alloc_native (Linux, x86-64): walks the loaded objects with
- * dl_iterate_phdr and rewrites their JUMP_SLOT, GLOB_DAT and zero-addend R_X86_64_64 slots that
- * name a hooked function.
+/* alloc_native_linux: the ELF side of alloc_native (Linux): walks the loaded objects with
+ * dl_iterate_phdr and rewrites their JUMP_SLOT, GLOB_DAT and zero-addend absolute 64-bit slots
+ * (the processor's relocation types come from platform.h) that name a hooked function.
  *
  * A slot is patched only if it holds the real function (as this module's own relocation resolved
  * it) or, for a symbol the object does not define, its own lazy-binding stub: a library with a
@@ -11,6 +11,7 @@
  * functions). Called with alloc_native's patch lock held. */
 #define _GNU_SOURCE
 #include "alloc_native.h"
+#include "platform.h"
 
 #include <elf.h>
 #include <link.h>
@@ -26,6 +27,7 @@ struct walk {
     size_t count;
     enum native_walk what;
     size_t written;
+    size_t failed;
 };
 
 struct object {
@@ -102,16 +104,26 @@ static uintptr_t page_size(void)
     return size;
 }
 
-static void write_slot(const struct object *object, void **slot, void *value)
+/* Returns 0, or -1 when the page could not be opened for the write (the slot keeps its value). */
+static int write_slot(const struct object *object, void **slot, void *value)
 {
     uintptr_t address = (uintptr_t)slot;
     int protected = address >= object->relro_start && address < object->relro_end;
     void *page = (void *)(address & ~(page_size() - 1));
     if (protected && mprotect(page, page_size(), PROT_READ | PROT_WRITE) != 0)
-        return;
+        return -1;
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
     if (protected)
         mprotect(page, page_size(), PROT_READ);
+    return 0;
+}
+
+static void write_counted(struct walk *walk, const struct object *object, void **slot, void *value)
+{
+    if (write_slot(object, slot, value) == 0)
+        walk->written++;
+    else
+        walk->failed++;
 }
 
 static const struct native_hook *hook_named(const struct walk *walk, const char *name)
@@ -130,8 +142,8 @@ static void walk_relocations(struct walk *walk, const struct object *object, con
         const ElfW(Rela) *r = &relocations[i];
         unsigned type = ELF64_R_TYPE(r->r_info);
         size_t symbol = ELF64_R_SYM(r->r_info);
-        if (!symbol || !(type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT ||
-                         (type == R_X86_64_64 && r->r_addend == 0)))
+        if (!symbol || !(type == PLATFORM_RELOCATION_JUMP_SLOT || type == PLATFORM_RELOCATION_GLOB_DAT ||
+                         (type == PLATFORM_RELOCATION_ABSOLUTE && r->r_addend == 0)))
             continue;
         const ElfW(Sym) *sym = &object->symbols[symbol];
         const struct native_hook *hook = hook_named(walk, object->strings + sym->st_name);
@@ -142,17 +154,13 @@ static void walk_relocations(struct walk *walk, const struct object *object, con
         if (walk->what == NATIVE_COUNT) {
             walk->written += current == hook->hook;
         } else if (walk->what == NATIVE_RESTORE) {
-            if (current == hook->hook) {
-                write_slot(object, slot, hook->original);
-                walk->written++;
-            }
+            if (current == hook->hook)
+                write_counted(walk, object, slot, hook->original);
         } else {
             int lazy_stub = sym->st_shndx == SHN_UNDEF && (uintptr_t)current >= object->low &&
                             (uintptr_t)current < object->high;
-            if (current == hook->original || lazy_stub) {
-                write_slot(object, slot, hook->hook);
-                walk->written++;
-            }
+            if (current == hook->original || lazy_stub)
+                write_counted(walk, object, slot, hook->hook);
         }
     }
 }
@@ -207,7 +215,7 @@ static int walk_object(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what)
+size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum native_walk what, size_t *failed)
 {
     if (what == NATIVE_PATCH_ALL || what == NATIVE_PATCH_NEW) {
         unsigned long long counts[2] = {0, 0};
@@ -217,7 +225,8 @@ size_t native_walk_objects(const struct native_hook *hooks, size_t count, enum n
         __atomic_store_n(&last_adds, counts[0], __ATOMIC_RELAXED);
         __atomic_store_n(&last_subs, counts[1], __ATOMIC_RELAXED);
     }
-    struct walk walk = {hooks, count, what, 0};
+    struct walk walk = {hooks, count, what, 0, 0};
     dl_iterate_phdr(walk_object, &walk);
+    *failed += walk.failed;
     return walk.written;
 }

@@ -3,7 +3,7 @@
 #include <Python.h>
 
 #include "alloc_python.h"
-#include "bytesampler.h"
+#include "memsample.h"
 
 struct domain {
     PyMemAllocatorDomain domain;
@@ -21,31 +21,31 @@ static struct domain domains[] = {
 static void *python_malloc(void *context, size_t size)
 {
     struct domain *d = context;
-    bytesampler_local.busy++;
+    memsample_guard_enter();
     void *block = d->original.malloc(d->original.ctx, size);
-    bytesampler_local.busy--;
-    bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    memsample_guard_leave();
+    memsample_on_alloc(block, size, MEMORY_PYTHON);
     return block;
 }
 
 static void *python_calloc(void *context, size_t count, size_t size)
 {
     struct domain *d = context;
-    bytesampler_local.busy++;
+    memsample_guard_enter();
     void *block = d->original.calloc(d->original.ctx, count, size);
-    bytesampler_local.busy--;
-    bytesampler_on_alloc(block, count * size, MEMORY_PYTHON);
+    memsample_guard_leave();
+    memsample_on_alloc(block, count * size, MEMORY_PYTHON);
     return block;
 }
 
 static void *python_realloc(void *context, void *old, size_t size)
 {
     struct domain *d = context;
-    bytesampler_on_free(old);
-    bytesampler_local.busy++;
+    memsample_on_free(old);
+    memsample_guard_enter();
     void *block = d->original.realloc(d->original.ctx, old, size);
-    bytesampler_local.busy--;
-    bytesampler_on_alloc(block, size, MEMORY_PYTHON);
+    memsample_guard_leave();
+    memsample_on_alloc(block, size, MEMORY_PYTHON);
     return block;
 }
 
@@ -55,7 +55,7 @@ static void *python_realloc(void *context, void *old, size_t size)
 static void python_free(void *context, void *block)
 {
     struct domain *d = context;
-    bytesampler_on_free(block);
+    memsample_on_free(block);
     d->original.free(d->original.ctx, block);
 }
 

@@ -7,7 +7,7 @@
  * counted once, by the outer call); what goes through any domain is Python memory, and the
  * native hooks below it never count it again.
  * Never: counts a block twice, or frees its bookkeeping while a wrapper may still be reached.
- * Talks to: bytesampler; module/helper (start, stop, with the GIL held). */
+ * Talks to: memsample (every wrapper); session (start, stop, with the GIL held). */
 #ifndef HEATLINE_ALLOC_PYTHON_H
 #define HEATLINE_ALLOC_PYTHON_H
 

@@ -94,6 +94,12 @@ static int grow(struct table *old)
     return 0;
 }
 
+enum code_class codecache_classify(const struct frame_ref *ref, void *context)
+{
+    (void)context;
+    return codecache_lookup(ref, NULL);
+}
+
 int codecache_insert(const struct frame_ref *ref, enum code_class class, struct program_code *program)
 {
     struct table *table = atomic_load_explicit(&current_table, memory_order_relaxed);

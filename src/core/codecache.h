@@ -4,7 +4,7 @@
  * program's code, its copied line map and names. The signal handler reads it without locks;
  * only the helper writes it, publishing each entry with a release store of its key.
  * Never: frees a table a handler may still be reading before the next session starts.
- * Talks to: sampler (lookups in the handler), helper (inserts). */
+ * Talks to: sampler and memsample (lookups while capturing), places (inserts). */
 #ifndef HEATLINE_CODECACHE_H
 #define HEATLINE_CODECACHE_H
 
@@ -25,6 +25,10 @@ struct program_code {
 
 /* Async-signal-safe lookup. `program` receives the entry's program_code when it has one. */
 enum code_class codecache_lookup(const struct frame_ref *ref, const struct program_code **program);
+
+/* codecache_lookup as a frames_classify callback (`context` unused): for captures in a signal
+ * handler or an allocation hook, which only read the cache. */
+enum code_class codecache_classify(const struct frame_ref *ref, void *context);
 
 /* Helper only. `program` (may be NULL for library code) is owned by the cache from here on. */
 int codecache_insert(const struct frame_ref *ref, enum code_class class, struct program_code *program);

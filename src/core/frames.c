@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "frames.h"
+#include "platform.h"
 #include "threads.h"
 
 /* A stack deeper than this is walked only this far looking for the program's frame. */
@@ -189,7 +190,7 @@ uintptr_t frames_current_thread_state(void)
 static uintptr_t thread_state_next(uintptr_t thread_state, unsigned long *native_id)
 {
     PyThreadState copy;
-    if (threads_remote_read(&copy, thread_state, sizeof copy) < 0)
+    if (platform_read_memory(&copy, thread_state, sizeof copy) < 0)
         return 0;
 #if PY_VERSION_HEX >= 0x030B0000
     *native_id = copy.native_thread_id;
@@ -197,7 +198,7 @@ static uintptr_t thread_state_next(uintptr_t thread_state, unsigned long *native
     /* 3.9 and 3.10 keep only the pthread_t; the kernel id sits inside glibc's descriptor. */
     pid_t tid = 0;
     if (pthread_tid_offset < 0 ||
-        threads_remote_read(&tid, copy.thread_id + (uintptr_t)pthread_tid_offset, sizeof tid) < 0)
+        platform_read_memory(&tid, copy.thread_id + (uintptr_t)pthread_tid_offset, sizeof tid) < 0)
         tid = 0;
     *native_id = (unsigned long)tid;
 #endif
@@ -242,7 +243,7 @@ int frames_init(const uint8_t call_opcodes[256])
 
 int frames_interpreter_code(uintptr_t *start, uintptr_t *end)
 {
-    return threads_code_segment_of((uintptr_t)&PyEval_EvalCode, start, end);
+    return platform_code_segment_of((uintptr_t)&PyEval_EvalCode, start, end);
 }
 
 int frames_address_in_gil(uintptr_t address)
@@ -268,11 +269,11 @@ static int walk(reader_fn settled_read, uintptr_t thread_state, frames_classify 
     out->count = 0;
     out->resolved = 0;
     uintptr_t address;
-    if (!thread_state || read_top_frame(threads_remote_read, thread_state, &address) < 0)
+    if (!thread_state || read_top_frame(platform_read_memory, thread_state, &address) < 0)
         return -1;
     int innermost = 1;
     for (int depth = 0; address && depth < MAX_WALK_DEPTH; depth++) {
-        reader_fn read = depth < SAFELY_READ_FRAMES ? threads_remote_read : settled_read;
+        reader_fn read = depth < SAFELY_READ_FRAMES ? platform_read_memory : settled_read;
         struct raw_frame frame;
         if (read_frame(read, address, &frame) < 0)
             return -1;
@@ -313,10 +314,20 @@ void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *con
     walk(read_own, thread_state, classify, context, out);
 }
 
+uintptr_t frames_capture_own(frames_classify classify, void *context, struct frames_stack *out)
+{
+    uintptr_t thread_state = frames_current_thread_state();
+    if (thread_state)
+        frames_walk_own(thread_state, classify, context, out);
+    else
+        frames_stack_clear(out);
+    return thread_state;
+}
+
 int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
                        struct frames_stack *out)
 {
-    return walk(threads_remote_read, thread_state, classify, context, out);
+    return walk(platform_read_memory, thread_state, classify, context, out);
 }
 
 /* ---- copying a code object ---------------------------------------------------------------- */
@@ -350,7 +361,7 @@ static size_t put_utf8(char *out, uint32_t c)
 static char *copy_string(uintptr_t address)
 {
     PyUnicodeObject header;
-    if (threads_remote_read(&header, address, sizeof header) < 0)
+    if (platform_read_memory(&header, address, sizeof header) < 0)
         return NULL;
     PyASCIIObject *ascii = &header._base._base;
     if ((uintptr_t)Py_TYPE(ascii) != (uintptr_t)&PyUnicode_Type || !looks_alive((PyObject *)ascii))
@@ -368,7 +379,7 @@ static char *copy_string(uintptr_t address)
         data = (uintptr_t)header.data.any;
     uint8_t *raw = malloc(length * kind + 1);
     char *text = malloc(length * 4 + 1);
-    if (!raw || !text || threads_remote_read(raw, data, length * kind) < 0) {
+    if (!raw || !text || platform_read_memory(raw, data, length * kind) < 0) {
         free(raw);
         free(text);
         return NULL;
@@ -395,14 +406,14 @@ static char *copy_string(uintptr_t address)
 static uint8_t *copy_bytes(uintptr_t address, size_t *length)
 {
     PyBytesObject header;
-    if (threads_remote_read(&header, address, offsetof(PyBytesObject, ob_sval)) < 0 ||
+    if (platform_read_memory(&header, address, offsetof(PyBytesObject, ob_sval)) < 0 ||
         (uintptr_t)Py_TYPE(&header) != (uintptr_t)&PyBytes_Type || !looks_alive((PyObject *)&header))
         return NULL;
     size_t size = (size_t)Py_SIZE(&header);
     if (size > MAX_TABLE_BYTES)
         return NULL;
     uint8_t *data = malloc(size + 1);
-    if (!data || threads_remote_read(data, address + offsetof(PyBytesObject, ob_sval), size) < 0) {
+    if (!data || platform_read_memory(data, address + offsetof(PyBytesObject, ob_sval), size) < 0) {
         free(data);
         return NULL;
     }
@@ -414,7 +425,7 @@ int frames_copy_code(uintptr_t address, struct code_copy *out)
 {
     memset(out, 0, sizeof *out);
     struct code_header code;
-    if (read_code_header(threads_remote_read, address, &code) < 0)
+    if (read_code_header(platform_read_memory, address, &code) < 0)
         return -1;
     out->first_line = code.first_line;
     out->code_units = (size_t)code.code_units;

@@ -6,8 +6,8 @@
  * Never: reads another thread's frames with plain loads. A thread reads its own frames (from its
  * signal handler) with plain loads; the helper reads other threads' frames with
  * process_vm_readv, where a stale pointer gives EFAULT instead of SIGSEGV.
- * Talks to: sampler (own-thread walk in the signal handler), helper (remote walks, code copies),
- * codecache (through the classify callback). */
+ * Talks to: sampler and memsample (frames_capture_own), offcpu and places (remote walks, code
+ * copies), codecache (through the classify callback). */
 #ifndef HEATLINE_FRAMES_H
 #define HEATLINE_FRAMES_H
 
@@ -63,6 +63,19 @@ uintptr_t frames_current_thread_state(void);
 /* The calling thread's own frames, with plain loads: only from that thread (its signal handler). */
 void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *context,
                      struct frames_stack *out);
+
+/* The calling thread's own stack, captured the one way the CPU sampler's handler and the memory
+ * hooks both use: returns its PyThreadState, or 0 for a thread with no Python (then `out` is
+ * empty, state SAMPLE_NO_PYTHON). Async-signal-safe. */
+uintptr_t frames_capture_own(frames_classify classify, void *context, struct frames_stack *out);
+
+/* An empty stack of a thread with no Python. */
+static inline void frames_stack_clear(struct frames_stack *stack)
+{
+    stack->state = SAMPLE_NO_PYTHON;
+    stack->count = 0;
+    stack->resolved = 0;
+}
 
 /* Another thread's frames, through process_vm_readv. Returns 0, or -1 if a read failed. */
 int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,

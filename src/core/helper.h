@@ -1,52 +1,39 @@
-/* helper: the profiling session and its helper thread.
+/* helper: the helper thread and its beat.
  *
- * Owns: the session (its threads, counters and clocks) and the helper thread that, on a
- * wall-clock beat, finds new threads and gives each a CPU-time timer, drains the sampler's rings
- * into the line table, and measures each thread's time off the CPU (wall minus CPU clock),
- * crediting it to the line the thread is blocked on, read with process_vm_readv. With memory on,
- * it also drains the byte sampler into the lines and the live table. CPU time, allocations and copies of a thread with no Python (a
- * native library's worker) go to the main thread's line: such threads work for the Python code
- * that started the job, and the main thread is where that code usually runs. (Allocations read
- * that line when they happen; CPU samples take where the main thread waited at the last beat if
- * it was blocked, where it was last sampled otherwise.)
- * Never: reads another thread's frames with plain loads, or sends a signal to a thread that is
- * not running (blocked system calls are never interrupted by heatline).
- * Talks to: module (start/stop), sampler, frames, codecache, linetable, profile. */
+ * On a wall-clock beat the helper finds new threads and gives each a CPU-time timer (gone ones
+ * are retired, their time kept), drains the sampler's rings into the lines (cputime), measures
+ * each thread's time off the CPU (offcpu), and, with memory on, drains the memory hooks' events
+ * into live memory at the places they happened. The beat's clock is the session's: elapsed time,
+ * and the time of every memory event, is read at the beat.
+ * Owns: the thread set (tracked_thread records, ascending by tid), finding each thread's
+ * PyThreadState, the beat, and the helper thread's start and stop.
+ * Never: reads another thread's frames with plain loads; takes the program's signals (it blocks
+ * them all); allocates on a hook's path (its own allocations are never sampled).
+ * Talks to: session (its state, under its lock), sampler (timers, rings), cputime, offcpu,
+ * memsample (drains), live, places, threads. */
 #ifndef HEATLINE_HELPER_H
 #define HEATLINE_HELPER_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "session.h"
 
-#include "filter.h"
-#include "profile.h"
-
-struct session_config {
-    int64_t cpu_sampling_interval_ns;
-    int64_t memory_sampling_rate_bytes; /* 0: memory is not profiled */
-    int start_enabled;
-    struct filter filter;
-    uint8_t call_opcodes[256];
-    char *program;
-    struct string_list argv;
-    char *python_version;
-    char *heatline_version;
-};
-
-/* Frees what a session_config holds (and leaves it zeroed). */
-void session_config_free(struct session_config *config);
-
-/* Takes ownership of `config` (also on failure). Called with the GIL held. Returns 0, or -1 with
- * a message in `error`. */
-int helper_start(struct session_config *config, char *error, size_t error_size);
-int helper_is_running(void);
-void helper_set_enabled(int enabled);
-int helper_is_enabled(void);
-/* The document so far (malloc'd JSON), or NULL. */
-char *helper_snapshot(const struct profiled_function *functions, size_t count, int restricted);
-/* Ends the session and returns its document (malloc'd JSON), or NULL. */
-char *helper_stop(const struct profiled_function *functions, size_t count, int restricted);
-/* 1 if the program replaced the sampler's signal handler during the session. */
-int helper_signal_was_replaced(void);
+/* Matches the tracked threads against the process's threads: new ones get a timer, gone ones
+ * are retired. */
+void helper_update_threads(struct session *s, int64_t now_ns);
+/* One beat: new and gone threads, samples into lines, off-CPU time, memory events. Called with
+ * the session's lock held (or once the helper is gone). */
+void helper_beat(struct session *s);
+/* Replays the memory hooks' events into live memory, as of `now_ns` (monotonic). */
+void helper_drain_memory(struct session *s, int64_t now_ns);
+/* Starts the helper thread; returns 0 or -1. */
+int helper_start(struct session *s);
+/* Stops and joins the helper thread. */
+void helper_stop(struct session *s);
+/* Deletes every thread's timer (at stop, or when a start is undone). */
+void helper_delete_timers(struct session *s);
+/* Drains every thread's ring and credits the CPU time its clock ran beyond its samples (at
+ * stop, once no handler can run). */
+void helper_finish_threads(struct session *s);
+/* Frees the thread records (and closes their files). */
+void helper_free_threads(struct session *s);
 
 #endif

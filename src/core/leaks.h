@@ -1,12 +1,10 @@
-/* leaks: the table of sampled live blocks, and the leak likelihood of a line.
+/* leaks: the leak rule, for a line and for a function.
  *
- * Owns: address -> (weight, line, function) for every sampled allocation not freed yet. The sum
- * of their weights is the live-heap estimate (the footprint); a free that finds its address
- * removes it. Leak evidence per line: of its sampled allocations, how many were freed.
- * Never: holds more than its limit of entries (an insert beyond it is refused and counted).
- * The helper's table is touched by the helper alone; a fixed table by its owner's lock.
- * Talks to: helper (insert/remove as it drains the byte sampler), linetable (the counters an
- * entry points to), profile (leak_assess). */
+ * Owns: the likelihood that a line's allocations are never freed (of its sampled allocations,
+ * how many were freed), whether its live memory grew enough and long enough to call it a leak,
+ * and a function's leak from its lines'.
+ * Never: keeps state: it judges counters that live.c filled.
+ * Talks to: profile (leak_assess, leak_combine), linetable (the counters it reads). */
 #ifndef HEATLINE_LEAKS_H
 #define HEATLINE_LEAKS_H
 
@@ -14,36 +12,6 @@
 #include <stdint.h>
 
 #include "linetable.h"
-
-struct live_block {
-    uintptr_t address; /* 0: an empty slot */
-    double weight;     /* the bytes this sample stands for */
-    struct memory_counters *line;     /* NULL when no line of the program allocated it */
-    struct memory_counters *function;
-};
-
-struct live_table {
-    struct live_block *slots;
-    size_t capacity; /* a power of two */
-    size_t count;
-    size_t limit;    /* most entries ever held */
-    int fixed;       /* storage given by the owner: never grows, never freed here */
-    uint64_t refused;
-};
-
-void live_table_init(struct live_table *table, size_t limit);
-/* A table in `slots` (zeroed, `capacity` a power of two) that never allocates: it holds at most
- * half of `capacity` blocks. For the byte sampler, whose callers must not allocate. */
-void live_table_init_fixed(struct live_table *table, struct live_block *slots, size_t capacity);
-/* Empties the table (keeps its storage). */
-void live_table_clear(struct live_table *table);
-void live_table_free(struct live_table *table);
-/* Adds a block; if the address is already there (its free was never seen), that older block is
- * replaced and copied to `*replaced` (returns 1). Returns 0 when added, -1 when refused (full
- * or out of memory). */
-int live_table_insert(struct live_table *table, const struct live_block *block, struct live_block *replaced);
-/* Removes the block at `address` into `*out`; returns 0 if there was none. */
-int live_table_remove(struct live_table *table, uintptr_t address, struct live_block *out);
 
 #define LEAK_MIN_LIKELIHOOD 0.95
 /* Growth in the second half of the line's rise that counts, as a share of the peak footprint. */
@@ -69,5 +37,11 @@ double leak_likelihood(uint64_t samples, uint64_t freed);
  * over the second half of the rise by at least 1% of the peak footprint. */
 int leak_assess(const struct memory_counters *memory, int64_t end_ns, double peak_footprint_bytes,
                 struct leak *out);
+
+/* A function's leak judges its lines' live memory together: the function leaks when some of its
+ * lines do (a function that leaks on one line may free its temporaries on others, which says
+ * nothing against that line); its likelihood is the highest of theirs, its growth their sum.
+ * Start with `*into` zeroed and add each leaking line. */
+void leak_combine(struct leak *into, const struct leak *line_leak);
 
 #endif

@@ -2,6 +2,7 @@
  * indexed by an open-addressing hash of entry numbers. */
 #include "linetable.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,15 +394,22 @@ double timeline_value_at(const struct timeline *timeline, int64_t t_ns)
     return value;
 }
 
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns)
+void memory_change_live(struct memory_counters *memory, struct live_change change, int64_t now_ns)
 {
     if (now_ns > memory->live_since_ns) {
         memory->live_byte_ns += memory->live_bytes * (double)(now_ns - memory->live_since_ns);
         memory->live_since_ns = now_ns;
     }
-    memory->live_bytes += delta;
-    if (memory->live_bytes < 0)
-        memory->live_bytes = 0;
+    memory->live_bytes += change.bytes;
+    memory->live_variance += change.variance;
+    memory->live_sampled_bytes += change.sampled_bytes;
+    if (memory->live_bytes <= 0)
+        memory->live_bytes = memory->live_variance = memory->live_sampled_bytes = 0;
+    double supported = memory->live_bytes - sqrt(memory->live_variance > 0 ? memory->live_variance : 0);
+    if (supported < memory->live_sampled_bytes)
+        supported = memory->live_sampled_bytes;
+    if (supported > memory->supported_peak_bytes)
+        memory->supported_peak_bytes = supported;
     if (memory->live_bytes >= memory->peak_bytes && memory->live_bytes > 0) {
         memory->peak_bytes = memory->live_bytes;
         memory->peak_ns = now_ns;

@@ -54,7 +54,10 @@ struct memory_counters {
     double python_bytes;  /* the part through Python's allocator */
     double copy_bytes;
     double live_bytes;    /* allocated here and not freed yet */
+    double live_variance; /* the estimated variance of live_bytes (bytesampler_variance) */
+    double live_sampled_bytes; /* the sizes of the sampled live blocks: certainly live */
     double peak_bytes;    /* highest live_bytes */
+    double supported_peak_bytes; /* the peak shown: see memory_change_live */
     double live_byte_ns;  /* integral of live_bytes over time, up to live_since_ns */
     int64_t live_since_ns;
     int64_t first_ns;     /* the first sampled allocation */
@@ -69,17 +72,32 @@ struct memory_counters {
 /* Points of a line's or function's timeline, at most. */
 #define MEMORY_TIMELINE_POINTS 64
 
-/* Live bytes change by `delta` at `now_ns` (from the session's start). */
-void memory_change_live(struct memory_counters *memory, double delta, int64_t now_ns);
+/* A change of live memory: its estimate (weights), the estimate's variance, and the sizes of the
+ * sampled blocks themselves. */
+struct live_change {
+    double bytes;
+    double variance;
+    double sampled_bytes;
+};
+
+/* Live memory changes by `change` at `now_ns` (from the session's start). The highest value of a
+ * noisy estimate overshoots the true highest (one sampled 32-byte object stands for a whole
+ * sampling interval while it lives), so the peak shown is the highest value the samples support:
+ * the estimate less one standard deviation, or the sampled blocks' own sizes, whichever is more
+ * (docs/how-it-works.md#peaks). */
+void memory_change_live(struct memory_counters *memory, struct live_change change, int64_t now_ns);
 /* Time-averaged live bytes over [0, end_ns]. */
 double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns);
 int memory_measured(const struct memory_counters *memory);
+
+struct function_entry;
 
 struct line_entry {
     uint32_t file;
     int32_t line;
     struct counters counters;
     struct memory_counters memory;
+    const struct function_entry *function; /* the function it was first seen in */
 };
 
 struct function_entry {

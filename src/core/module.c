@@ -2,7 +2,7 @@
  *
  * Owns: turning Python arguments into a session_config and documents into str, and engine
  * failures into Python exceptions with a message a user can act on.
- * Never: holds logic beyond argument checks. Talks to: helper. */
+ * Never: holds logic beyond argument checks. Talks to: session, alloc_native (a count). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "alloc_native.h"
-#include "helper.h"
+#include "session.h"
 
 #define ERROR_SIZE 256
 
@@ -95,9 +95,6 @@ static int read_call_opcodes(PyObject *config, uint8_t table[256])
     return 0;
 }
 
-#define MEMORY_RATE_MIN 1024LL
-#define MEMORY_RATE_MAX (1LL << 40)
-
 static int read_config(PyObject *config, struct session_config *out)
 {
     memset(out, 0, sizeof *out);
@@ -105,8 +102,9 @@ static int read_config(PyObject *config, struct session_config *out)
     double seconds = interval ? PyFloat_AsDouble(interval) : -1;
     if (seconds == -1 && PyErr_Occurred())
         return -1;
-    if (!(seconds >= 0.001 && seconds <= 10)) {
-        PyErr_SetString(PyExc_ValueError, "cpu_sampling_interval must be between 0.001 and 10 seconds");
+    if (!(seconds >= CPU_SAMPLING_INTERVAL_MIN_S && seconds <= CPU_SAMPLING_INTERVAL_MAX_S)) {
+        PyErr_Format(PyExc_ValueError, "cpu_sampling_interval must be between %g and %g seconds",
+                     CPU_SAMPLING_INTERVAL_MIN_S, CPU_SAMPLING_INTERVAL_MAX_S);
         return -1;
     }
     out->cpu_sampling_interval_ns = (int64_t)(seconds * 1e9);
@@ -115,9 +113,9 @@ static int read_config(PyObject *config, struct session_config *out)
         long long bytes = PyLong_AsLongLong(rate);
         if (bytes == -1 && PyErr_Occurred())
             return -1;
-        if (bytes < MEMORY_RATE_MIN || bytes > MEMORY_RATE_MAX) {
+        if (bytes < MEMORY_SAMPLING_RATE_MIN_BYTES || bytes > MEMORY_SAMPLING_RATE_MAX_BYTES) {
             PyErr_Format(PyExc_ValueError, "memory_sampling_rate must be between %lld and %lld bytes",
-                         (long long)MEMORY_RATE_MIN, (long long)MEMORY_RATE_MAX);
+                         (long long)MEMORY_SAMPLING_RATE_MIN_BYTES, (long long)MEMORY_SAMPLING_RATE_MAX_BYTES);
             return -1;
         }
         out->memory_sampling_rate_bytes = bytes;
@@ -150,7 +148,7 @@ static PyObject *core_start(PyObject *module, PyObject *config)
         return NULL;
     }
     char error[ERROR_SIZE];
-    if (helper_start(&parsed, error, sizeof error) < 0) {
+    if (session_start(&parsed, error, sizeof error) < 0) {
         PyErr_Format(PyExc_RuntimeError, "heatline could not start: %s", error);
         return NULL;
     }
@@ -206,14 +204,14 @@ static void free_functions(struct profiled_function *functions, size_t count)
     free(functions);
 }
 
-typedef char *(*document_fn)(const struct profiled_function *, size_t, int);
+typedef char *(*document_fn)(const struct profiled_function *, size_t);
 
 static PyObject *document(PyObject *args, document_fn make)
 {
     PyObject *value = Py_None;
     if (!PyArg_ParseTuple(args, "|O", &value))
         return NULL;
-    if (!helper_is_running()) {
+    if (!session_is_running()) {
         PyErr_SetString(PyExc_RuntimeError, "heatline is not running");
         return NULL;
     }
@@ -225,7 +223,7 @@ static PyObject *document(PyObject *args, document_fn make)
     }
     char *text;
     Py_BEGIN_ALLOW_THREADS
-    text = make(functions, count, value != Py_None);
+    text = make(functions, count);
     Py_END_ALLOW_THREADS
     free_functions(functions, count);
     if (!text)
@@ -238,20 +236,20 @@ static PyObject *document(PyObject *args, document_fn make)
 static PyObject *core_stop(PyObject *module, PyObject *args)
 {
     (void)module;
-    return document(args, helper_stop);
+    return document(args, session_stop);
 }
 
 static PyObject *core_snapshot(PyObject *module, PyObject *args)
 {
     (void)module;
-    return document(args, helper_snapshot);
+    return document(args, session_snapshot);
 }
 
 static PyObject *core_is_running(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return PyBool_FromLong(helper_is_running());
+    return PyBool_FromLong(session_is_running());
 }
 
 static PyObject *core_set_enabled(PyObject *module, PyObject *value)
@@ -260,7 +258,7 @@ static PyObject *core_set_enabled(PyObject *module, PyObject *value)
     int enabled = PyObject_IsTrue(value);
     if (enabled < 0)
         return NULL;
-    helper_set_enabled(enabled);
+    session_set_enabled(enabled);
     Py_RETURN_NONE;
 }
 
@@ -268,14 +266,14 @@ static PyObject *core_is_enabled(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return PyBool_FromLong(helper_is_enabled());
+    return PyBool_FromLong(session_is_enabled());
 }
 
 static PyObject *core_signal_was_replaced(PyObject *module, PyObject *unused)
 {
     (void)module;
     (void)unused;
-    return PyBool_FromLong(helper_signal_was_replaced());
+    return PyBool_FromLong(session_signal_was_replaced());
 }
 
 static PyObject *core_hooked_slots(PyObject *module, PyObject *unused)
@@ -306,7 +304,28 @@ static struct PyModuleDef core_module = {
     NULL, NULL, NULL, NULL,
 };
 
+/* The accepted ranges, so that the launcher checks options against the engine's own limits. */
+static int add_ranges(PyObject *module)
+{
+    PyObject *interval = Py_BuildValue("(dd)", CPU_SAMPLING_INTERVAL_MIN_S, CPU_SAMPLING_INTERVAL_MAX_S);
+    PyObject *rate = Py_BuildValue("(LL)", (long long)MEMORY_SAMPLING_RATE_MIN_BYTES,
+                                   (long long)MEMORY_SAMPLING_RATE_MAX_BYTES);
+    if (!interval || !rate || PyModule_AddObject(module, "CPU_SAMPLING_INTERVAL_RANGE_S", interval) < 0) {
+        Py_XDECREF(interval);
+        Py_XDECREF(rate);
+        return -1;
+    }
+    if (PyModule_AddObject(module, "MEMORY_SAMPLING_RATE_RANGE_BYTES", rate) < 0) {
+        Py_DECREF(rate);
+        return -1;
+    }
+    return 0;
+}
+
 PyMODINIT_FUNC PyInit__core(void)
 {
-    return PyModule_Create(&core_module);
+    PyObject *module = PyModule_Create(&core_module);
+    if (module && add_ranges(module) < 0)
+        Py_CLEAR(module);
+    return module;
 }

@@ -128,30 +128,6 @@ static int measured(const struct counters *c, const struct memory_counters *m, i
     return counters_total_s(c) + c->gil_wait_s > 0 || (memory && memory_measured(m));
 }
 
-static int line_is_kept(const struct profile_input *input, const char *path, int32_t line)
-{
-    if (!input->restricted)
-        return 1;
-    for (size_t i = 0; i < input->function_count; i++) {
-        const struct profiled_function *f = &input->functions[i];
-        if (strcmp(f->file, path) == 0 && line >= f->first_line && line <= f->last_line)
-            return 1;
-    }
-    return 0;
-}
-
-static int function_is_kept(const struct profile_input *input, const char *path, int32_t first_line)
-{
-    if (!input->restricted)
-        return 1;
-    for (size_t i = 0; i < input->function_count; i++) {
-        const struct profiled_function *f = &input->functions[i];
-        if (strcmp(f->file, path) == 0 && first_line == f->first_line)
-            return 1;
-    }
-    return 0;
-}
-
 /* ---- writing ---- */
 
 static void write_counters(struct jsonw *w, const struct counters *c, double total_s)
@@ -224,17 +200,21 @@ static void write_allocated(struct jsonw *w, const struct memory_counters *m)
         jsonw_null(w);
 }
 
-/* The memory and GPU fields of a line or function. */
-static void write_line_memory(struct jsonw *w, const struct profile_input *input, const struct memory_counters *m)
+/* The memory and GPU fields of a line or function; `leak` NULL when it does not leak. */
+static void write_line_memory(struct jsonw *w, const struct profile_input *input, const struct memory_counters *m,
+                              const struct leak *leak)
 {
     if (!input->memory) {
         write_nulls(w, memory_line_fields, sizeof memory_line_fields / sizeof *memory_line_fields);
     } else {
         write_allocated(w, m);
+        /* The peak shown is the one the samples support (linetable.h), and never below the
+         * average, which is unbiased and which the true peak cannot be under. */
+        double average = memory_average_bytes(m, input->end_ns);
         jsonw_key(w, "peak_mb");
-        jsonw_double(w, m->peak_bytes / MB);
+        jsonw_double(w, (m->supported_peak_bytes > average ? m->supported_peak_bytes : average) / MB);
         jsonw_key(w, "avg_mb");
-        jsonw_double(w, memory_average_bytes(m, input->end_ns) / MB);
+        jsonw_double(w, average / MB);
         jsonw_key(w, "timeline");
         if (m->timeline)
             write_timeline(w, m->timeline, m->live_bytes, input->end_ns);
@@ -245,13 +225,12 @@ static void write_line_memory(struct jsonw *w, const struct profile_input *input
         jsonw_key(w, "copy_mb_s");
         jsonw_double(w, input->elapsed_s > 0 ? m->copy_bytes / MB / input->elapsed_s : 0);
         jsonw_key(w, "leak");
-        struct leak leak;
-        if (leak_assess(m, input->end_ns, input->peak_bytes, &leak)) {
+        if (leak) {
             jsonw_begin_object(w);
             jsonw_key(w, "likelihood");
-            jsonw_double(w, leak.likelihood);
+            jsonw_double(w, leak->likelihood);
             jsonw_key(w, "mb_s");
-            jsonw_double(w, leak.bytes_per_s / MB);
+            jsonw_double(w, leak->bytes_per_s / MB);
             jsonw_end_object(w);
         } else {
             jsonw_null(w);
@@ -306,12 +285,12 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
     jsonw_int(w, input->dropped_samples);
     jsonw_key(w, "memory");
     if (input->memory)
-        jsonw_int(w, input->memory_samples);
+        jsonw_int(w, (int64_t)input->live->samples);
     else
         jsonw_null(w);
     jsonw_key(w, "memory_dropped");
     if (input->memory)
-        jsonw_int(w, input->memory_dropped);
+        jsonw_int(w, (int64_t)input->live->untracked);
     else
         jsonw_null(w);
     jsonw_end_object(w);
@@ -332,11 +311,11 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_key(w, "cpu_wait_s");
     jsonw_double(w, input->cpu_wait_s);
     if (input->memory) {
-        write_allocated(w, input->memory_totals);
+        write_allocated(w, &input->live->totals);
         jsonw_key(w, "peak_mb");
-        jsonw_double(w, input->peak_bytes / MB);
+        jsonw_double(w, input->live->peak_bytes / MB);
         jsonw_key(w, "copy_mb");
-        jsonw_double(w, input->memory_totals->copy_bytes / MB);
+        jsonw_double(w, input->live->totals.copy_bytes / MB);
     } else {
         static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "peak_mb", "copy_mb"};
         write_nulls(w, memory_totals, sizeof memory_totals / sizeof *memory_totals);
@@ -346,24 +325,25 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_end_object(w);
     jsonw_key(w, "timeline");
     if (input->memory)
-        write_timeline(w, input->footprint, input->footprint_bytes, input->end_ns);
+        write_timeline(w, input->live->footprint, input->live->footprint_bytes, input->end_ns);
     else
         jsonw_null(w);
     jsonw_key(w, "memory_peak");
     if (input->memory) {
         jsonw_begin_object(w);
         jsonw_key(w, "t_s");
-        jsonw_double(w, (double)input->peak_ns / 1e9);
+        jsonw_double(w, (double)input->live->peak_ns / 1e9);
         jsonw_key(w, "mb");
-        jsonw_double(w, input->peak_bytes / MB);
+        jsonw_double(w, input->live->peak_bytes / MB);
+        const struct line_entry *peak_line = input->live->peak_line;
         jsonw_key(w, "file");
-        if (input->peak_line)
-            jsonw_string(w, linetable_string(input->lines, input->peak_line->file));
+        if (peak_line)
+            jsonw_string(w, linetable_string(input->lines, peak_line->file));
         else
             jsonw_null(w);
         jsonw_key(w, "line");
-        if (input->peak_line)
-            jsonw_int(w, input->peak_line->line);
+        if (peak_line)
+            jsonw_int(w, peak_line->line);
         else
             jsonw_null(w);
         jsonw_end_object(w);
@@ -391,8 +371,13 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
+    jsonw_key(w, "warnings");
+    jsonw_begin_array(w);
+    for (size_t i = 0; i < input->warning_count; i++)
+        jsonw_string(w, input->warnings[i]);
+    jsonw_end_array(w);
     jsonw_key(w, "profiled_functions");
-    if (!input->restricted) {
+    if (!input->functions) {
         jsonw_null(w);
         return;
     }
@@ -413,6 +398,28 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_end_array(w);
 }
 
+/* Whether a line leaks (leaks.h), into `*out`. */
+static int line_leaks(const struct profile_input *input, const struct line_entry *line, struct leak *out)
+{
+    return input->memory && leak_assess(&line->memory, input->end_ns, input->live->peak_bytes, out);
+}
+
+/* A function's leak, from its lines' (leak_combine). */
+static int function_leaks(const struct profile_input *input, const struct function_entry *function,
+                          const struct line_entry *const *lines, size_t line_count, struct leak *out)
+{
+    memset(out, 0, sizeof *out);
+    int leaks = 0;
+    struct leak leak;
+    for (size_t i = 0; i < line_count; i++) {
+        if (lines[i]->function == function && line_leaks(input, lines[i], &leak)) {
+            leak_combine(out, &leak);
+            leaks = 1;
+        }
+    }
+    return leaks;
+}
+
 static void write_file(struct jsonw *w, const struct profile_input *input, const struct file_group *group,
                        const struct line_entry *const *lines, const struct function_entry *const *functions,
                        double total_s)
@@ -424,16 +431,18 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
     write_counters(w, &group->totals, -1);
     struct source source;
     source_load(&source, group->path);
+    const struct line_entry *const *file_lines = lines + group->first_line;
+    struct leak leak;
     jsonw_key(w, "lines");
     jsonw_begin_array(w);
-    for (size_t i = group->first_line; i < group->first_line + group->line_count; i++) {
+    for (size_t i = 0; i < group->line_count; i++) {
         jsonw_begin_object(w);
         jsonw_key(w, "line");
-        jsonw_int(w, lines[i]->line);
+        jsonw_int(w, file_lines[i]->line);
         jsonw_key(w, "source");
-        jsonw_string(w, source_line(&source, lines[i]->line));
-        write_counters(w, &lines[i]->counters, total_s);
-        write_line_memory(w, input, &lines[i]->memory);
+        jsonw_string(w, source_line(&source, file_lines[i]->line));
+        write_counters(w, &file_lines[i]->counters, total_s);
+        write_line_memory(w, input, &file_lines[i]->memory, line_leaks(input, file_lines[i], &leak) ? &leak : NULL);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
@@ -447,14 +456,15 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
         jsonw_key(w, "line");
         jsonw_int(w, functions[i]->first_line);
         write_counters(w, &functions[i]->counters, total_s);
-        write_line_memory(w, input, &functions[i]->memory);
+        int leaks = function_leaks(input, functions[i], file_lines, group->line_count, &leak);
+        write_line_memory(w, input, &functions[i]->memory, leaks ? &leak : NULL);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
     jsonw_end_object(w);
 }
 
-/* Groups the kept lines and functions by file; both arrays come sorted by file id. */
+/* Groups the measured lines and functions by file; both arrays come sorted by file id. */
 static size_t group_by_file(const struct profile_input *input, const struct line_entry **lines,
                             size_t line_count, const struct function_entry **functions,
                             size_t function_count, struct file_group *groups)
@@ -495,14 +505,12 @@ char *profile_write(const struct profile_input *input)
     size_t line_count = 0, function_count = 0;
     for (size_t i = 0; i < total_lines; i++) {
         const struct line_entry *e = linetable_line_at(input->lines, i);
-        if (measured(&e->counters, &e->memory, input->memory) &&
-            line_is_kept(input, linetable_string(input->lines, e->file), e->line))
+        if (measured(&e->counters, &e->memory, input->memory))
             lines[line_count++] = e;
     }
     for (size_t i = 0; i < total_functions; i++) {
         const struct function_entry *e = linetable_function_at(input->lines, i);
-        if (measured(&e->counters, &e->memory, input->memory) &&
-            function_is_kept(input, linetable_string(input->lines, e->file), e->first_line))
+        if (measured(&e->counters, &e->memory, input->memory))
             functions[function_count++] = e;
     }
     sorting_table = input->lines;

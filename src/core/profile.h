@@ -2,8 +2,10 @@
  *
  * Owns: turning a session's counters into the document defined in docs/profile-format.md:
  * names, units, nulls for what was not measured, percentages, source text of each line.
- * Never: is read back by C; reports read the document, not the engine.
- * Talks to: helper (gives it a profile_input), linetable (reads). */
+ * The document is lossless: every line and function with a measurement, the decorated
+ * functions listed; views (the @profile restriction, the reduced profile) are the reports'.
+ * Never: is read back by C; reports read the document, not the engine; filters for a view.
+ * Talks to: session (gives it a profile_input), linetable and live (reads), leaks (the rule). */
 #ifndef HEATLINE_PROFILE_H
 #define HEATLINE_PROFILE_H
 
@@ -12,6 +14,7 @@
 
 #include "filter.h"
 #include "linetable.h"
+#include "live.h"
 
 #define PROFILE_SCHEMA "heatline-profile/1"
 
@@ -20,7 +23,8 @@ struct profile_thread {
     struct counters totals;
 };
 
-/* A function the user decorated with @profile: the report keeps only its lines. */
+/* A function the user decorated with @profile: listed in the document; reports may keep only
+ * its lines. */
 struct profiled_function {
     char *file;
     char *name;
@@ -44,21 +48,15 @@ struct profile_input {
     const struct linetable *lines;
     const struct profile_thread *threads;
     size_t thread_count;
-    int restricted; /* 1 when some function was decorated: keep only `functions` */
-    const struct profiled_function *functions;
+    const struct profiled_function *functions; /* NULL: none decorated (written as null) */
     size_t function_count;
+    const char *const *warnings; /* one line each */
+    size_t warning_count;
     /* memory: all of it is written as null when `memory` is 0 */
     int memory;
     int64_t memory_sampling_rate_bytes;
-    int64_t memory_samples;
-    int64_t memory_dropped;
-    const struct memory_counters *memory_totals; /* alloc, python and copy bytes */
-    int64_t end_ns;                              /* now, from the start of the session */
-    const struct timeline *footprint;
-    double footprint_bytes;
-    double peak_bytes;
-    int64_t peak_ns;
-    const struct line_entry *peak_line;
+    const struct live_memory *live;
+    int64_t end_ns; /* the end of the session's time, from its start: the end of every timeline */
 };
 
 /* The document as a NUL-terminated string (malloc'd), or NULL when memory ran out. */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "codecache.h"
+#include "platform.h"
 #include "threads.h"
 #include "xorshift.h"
 
@@ -25,12 +26,6 @@ static atomic_int enabled;
 static atomic_int handlers_running;
 static uintptr_t interpreter_code_start, interpreter_code_end;
 static uintptr_t own_code_start, own_code_end;
-
-static enum code_class classify_cached(const struct frame_ref *ref, void *context)
-{
-    (void)context;
-    return codecache_lookup(ref, NULL);
-}
 
 /* Arms the timer for a random moment in the stratum after `stratum`. */
 static void arm_next(struct sampler_thread *thread, int64_t stratum, int64_t cpu_now_ns)
@@ -81,19 +76,14 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
             record->weight_ns = strata * self->interval_ns;
             record->cpu_ns = cpu_delta > 0 ? cpu_delta : 0;
             record->system_ns = system_delta < 0 ? 0 : system_delta > cpu_delta ? cpu_delta : system_delta;
-            uintptr_t thread_state = frames_current_thread_state();
+            uintptr_t thread_state = frames_capture_own(codecache_classify, NULL, &record->stack);
             if (thread_state) {
                 atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);
-                frames_walk_own(thread_state, classify_cached, NULL, &record->stack);
-                uintptr_t address = threads_interrupted_address(ucontext);
+                uintptr_t address = platform_interrupted_address(ucontext);
                 if (record->stack.state == SAMPLE_PYTHON && address &&
                     (address < interpreter_code_start || address >= interpreter_code_end) &&
                     (address < own_code_start || address >= own_code_end))
                     record->stack.state = SAMPLE_NATIVE;
-            } else {
-                record->stack.state = SAMPLE_NO_PYTHON;
-                record->stack.count = 0;
-                record->stack.resolved = 0;
             }
             atomic_store_explicit(&self->head, head + 1, memory_order_release);
         }

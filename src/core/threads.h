@@ -1,8 +1,8 @@
 /* threads: the operating system's view of threads (platform part; Linux: threads_linux.c).
  *
  * Owns: listing the process's threads, their CPU clocks, per-thread CPU-time timers aimed at one
- * thread, reading our own memory safely (process_vm_readv), and why a blocked thread waits.
- * Never: knows about Python. Talks to: sampler, helper, frames. */
+ * thread, and why a blocked thread waits. (Memory reads and code segments: platform.h.)
+ * Never: knows about Python. Talks to: sampler, helper, offcpu, frames. */
 #ifndef HEATLINE_THREADS_H
 #define HEATLINE_THREADS_H
 
@@ -12,11 +12,6 @@
 #include <time.h>
 
 enum wait_kind { WAIT_RUNNING = 0, WAIT_GIL = 1, WAIT_BLOCKED = 2 };
-
-/* Copies len bytes from our own address `src`; a bad address gives -1, never a fault. */
-int threads_remote_read(void *dst, uintptr_t src, size_t len);
-/* Whether threads_remote_read works here (seccomp may forbid it). */
-int threads_remote_read_works(void);
 
 pid_t threads_current_tid(void);
 int64_t threads_monotonic_ns(void);
@@ -47,13 +42,6 @@ void threads_close_wait_file(int *fd);
 /* Total time the thread has waited on a run queue (ready, but no CPU free), from
  * /proc/self/task/<tid>/schedstat; `*fd` caches the file. -1 if unavailable. */
 int threads_run_delay_ns(pid_t tid, int *fd, int64_t *out);
-
-/* The instruction address a signal interrupted, from the handler's context argument; 0 if this
- * platform's context is not known. Async-signal-safe. */
-uintptr_t threads_interrupted_address(const void *signal_context);
-/* The executable segment of the loaded object (library or program) that contains `address`.
- * Returns 0, or -1 if no loaded object has it. */
-int threads_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end);
 
 /* Offset of the kernel thread id inside the C library's thread descriptor (what pthread_self()
  * points to), found by looking at two live threads; -1 if it could not be found. */

@@ -6,10 +6,9 @@
  * threads_interrupted_address, which are async-signal-safe. */
 #define _GNU_SOURCE
 #include "threads.h"
+#include "platform.h"
 
 #include <dirent.h>
-#include <link.h>
-#include <ucontext.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,7 +18,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef sigev_notify_thread_id
@@ -30,21 +28,6 @@
  * any thread id of our process, not only for threads we hold a pthread_t for. */
 #define CPUCLOCK_PERTHREAD 4
 #define CPUCLOCK_SCHED 2
-
-int threads_remote_read(void *dst, uintptr_t src, size_t len)
-{
-    struct iovec local = {dst, len};
-    struct iovec remote = {(void *)src, len};
-    ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    return got == (ssize_t)len ? 0 : -1;
-}
-
-int threads_remote_read_works(void)
-{
-    static const uint64_t probe = 0x6865617466696e65ULL;
-    uint64_t copy = 0;
-    return threads_remote_read(&copy, (uintptr_t)&probe, sizeof copy) == 0 && copy == probe;
-}
 
 pid_t threads_current_tid(void)
 {
@@ -191,7 +174,7 @@ static int find_tid_offset(uintptr_t descriptor, pid_t tid, int start)
 {
     for (int offset = start; offset < 2048; offset += (int)sizeof(pid_t)) {
         pid_t value;
-        if (threads_remote_read(&value, descriptor + (uintptr_t)offset, sizeof value) < 0)
+        if (platform_read_memory(&value, descriptor + (uintptr_t)offset, sizeof value) < 0)
             return -1;
         if (value == tid)
             return offset;
@@ -209,7 +192,7 @@ static void *confirm_offset(void *argument)
     struct tid_probe *probe = argument;
     pid_t value;
     uintptr_t self = (uintptr_t)pthread_self();
-    probe->confirmed = threads_remote_read(&value, self + (uintptr_t)probe->offset, sizeof value) == 0 &&
+    probe->confirmed = platform_read_memory(&value, self + (uintptr_t)probe->offset, sizeof value) == 0 &&
                        value == threads_current_tid();
     return NULL;
 }
@@ -234,53 +217,3 @@ int threads_pthread_tid_offset(void)
     return -1;
 }
 
-uintptr_t threads_interrupted_address(const void *signal_context)
-{
-    const ucontext_t *context = signal_context;
-#if defined(__x86_64__)
-    return (uintptr_t)context->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-    return (uintptr_t)context->uc_mcontext.pc;
-#else
-    (void)context;
-    return 0;
-#endif
-}
-
-struct segment_search {
-    uintptr_t address;
-    uintptr_t start;
-    uintptr_t end;
-    int found;
-};
-
-static int find_segment(struct dl_phdr_info *info, size_t size, void *argument)
-{
-    (void)size;
-    struct segment_search *search = argument;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *header = &info->dlpi_phdr[i];
-        if (header->p_type != PT_LOAD || !(header->p_flags & PF_X))
-            continue;
-        uintptr_t start = info->dlpi_addr + header->p_vaddr;
-        uintptr_t end = start + header->p_memsz;
-        if (search->address >= start && search->address < end) {
-            search->start = start;
-            search->end = end;
-            search->found = 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int threads_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end)
-{
-    struct segment_search search = {address, 0, 0, 0};
-    dl_iterate_phdr(find_segment, &search);
-    if (!search.found)
-        return -1;
-    *start = search.start;
-    *end = search.end;
-    return 0;
-}

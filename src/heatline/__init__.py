@@ -1,4 +1,4 @@
-"""heatline: a line-level CPU profiler for Python with a C engine.
+"""heatline: a line-level CPU and memory profiler for Python with a C engine (GPU planned).
 
 Public API, usable under the `heatline` command and in a plain `python3` process:
 

@@ -18,12 +18,14 @@ import sysconfig
 from typing import Any, Iterable, Optional, Sequence
 
 from . import _core
+from ._version import VERSION
 
-VERSION = "0.1.0"
 DEFAULT_CPU_SAMPLING_INTERVAL_S = 0.005
 # Mean bytes between two memory samples; chosen by measurement (docs/how-it-works.md).
 DEFAULT_MEMORY_SAMPLING_RATE_BYTES = 1 << 20
-MEMORY_SAMPLING_RATE_RANGE = (1024, 1 << 40)
+# The engine's own limits (it checks them again).
+CPU_SAMPLING_INTERVAL_RANGE_S: tuple[float, float] = _core.CPU_SAMPLING_INTERVAL_RANGE_S
+MEMORY_SAMPLING_RATE_RANGE_BYTES: tuple[int, int] = _core.MEMORY_SAMPLING_RATE_RANGE_BYTES
 
 # (file, qualified name, first line, last line) of each function decorated with @profile.
 profiled_functions: list[tuple[str, str, int, int]] = []

@@ -40,7 +40,7 @@ class Program(NamedTuple):
 
 
 def _byte_count(text: str) -> int:
-    low, high = _session.MEMORY_SAMPLING_RATE_RANGE
+    low, high = _session.MEMORY_SAMPLING_RATE_RANGE_BYTES
     try:
         value = int(text)
     except ValueError:
@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--json", action="store_true",
                         help="write the profile document (JSON, docs/profile-format.md) instead of text")
     output.add_argument("--reduced-profile", action="store_true",
-                        help="show only lines with at least 1%% of the time")
+                        help="in the text report, show only lines and functions with at least 1%% of the "
+                             "time, memory allocated, peak or copies, and suspected leaks (the JSON "
+                             "document always holds every line)")
 
     control = parser.add_argument_group("control")
     control.add_argument("--off", action="store_true",
@@ -123,8 +125,9 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Opt
     args = parser.parse_args(own)
     if program is None:
         parser.error("no program given: heatline [options] prog.py [args...]")
-    if not 0.001 <= args.cpu_sampling_interval <= 10:
-        parser.error("--cpu-sampling-interval must be between 0.001 and 10 seconds")
+    low, high = _session.CPU_SAMPLING_INTERVAL_RANGE_S
+    if not low <= args.cpu_sampling_interval <= high:
+        parser.error(f"--cpu-sampling-interval must be between {low:g} and {high:g} seconds")
     options = _session.Options(
         cpu_sampling_interval=args.cpu_sampling_interval,
         profile_all=args.profile_all,
@@ -261,15 +264,13 @@ def wait_for_threads() -> None:
 def write_report(document: dict[str, Any], args: argparse.Namespace) -> None:
     from . import report
 
-    if args.reduced_profile:
-        document = report.filter_reduced(document)
     if args.outfile:
         try:
             with open(args.outfile, "w", encoding="utf-8") as out:
                 if args.json:
                     report.write_json(document, out)
                 else:
-                    report.render_text(document, out, color=False, width=120)
+                    report.render_text(document, out, color=False, width=120, reduced=args.reduced_profile)
         except OSError as error:
             fail(f"cannot write {args.outfile!r}: {error.strerror}", 1)
         return
@@ -277,7 +278,7 @@ def write_report(document: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         report.write_json(document, sys.stdout)
     else:
-        report.render_text(document, sys.stdout)
+        report.render_text(document, sys.stdout, reduced=args.reduced_profile)
     sys.stdout.flush()
 
 

@@ -1,4 +1,5 @@
 /* The line table: interning, stable entries, counters, growth past many chunks. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -94,9 +95,9 @@ static void test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded(void)
 static void test_live_memory_integrates_and_peaks(void)
 {
     struct memory_counters memory = {0};
-    memory_change_live(&memory, 100, 0);
-    memory_change_live(&memory, 100, 1000000000);  /* 100 B for 1 s, then 200 B */
-    memory_change_live(&memory, -200, 2000000000); /* 200 B for 1 s, then 0 */
+    memory_change_live(&memory, (struct live_change){100, 0, 0}, 0);
+    memory_change_live(&memory, (struct live_change){100, 0, 0}, 1000000000);  /* 100 B for 1 s, then 200 B */
+    memory_change_live(&memory, (struct live_change){-200, 0, 0}, 2000000000); /* 200 B for 1 s, then 0 */
     CHECK(memory.peak_bytes == 200 && memory.live_bytes == 0);
     double average = memory_average_bytes(&memory, 4000000000);
     CHECK(average > 74.9 && average < 75.1); /* (100 + 200) / 4 s */
@@ -104,8 +105,36 @@ static void test_live_memory_integrates_and_peaks(void)
     free(memory.timeline);
 }
 
+/* One small object at a time, sampled now and then: its weight (a whole sampling interval)
+ * overshoots what the line holds, and one standard deviation takes it back: no peak to show. A
+ * line holding many sampled blocks keeps a peak close to its live estimate. */
+static void test_a_peak_needs_the_evidence_of_several_samples(void)
+{
+    const double rate = 1 << 20, size = 32, weight = size / -expm1(-size / rate);
+    struct memory_counters one = {0};
+    for (int i = 0; i < 100; i++) {
+        memory_change_live(&one, (struct live_change){weight, weight * (weight - size), size}, (int64_t)i * 2000000);
+        memory_change_live(&one, (struct live_change){-weight, -weight * (weight - size), -size}, (int64_t)i * 2000000 + 1000000);
+    }
+    CHECK(one.peak_bytes >= weight);
+    CHECK(one.supported_peak_bytes < 1024); /* 32 bytes: the object itself */
+    /* One sampled block as large as the rate: its own size is certain, its weight is not. */
+    struct memory_counters medium = {0};
+    double medium_weight = rate / -expm1(-1.0);
+    memory_change_live(&medium, (struct live_change){medium_weight, medium_weight * (medium_weight - rate), rate}, 0);
+    CHECK(medium.supported_peak_bytes == rate);
+    free(medium.timeline);
+    struct memory_counters many = {0};
+    for (int i = 0; i < 1600; i++) /* 100 MB of small objects at 64 KiB */
+        memory_change_live(&many, (struct live_change){65536, 65536.0 * 65536.0, 100}, (int64_t)i * 1000);
+    CHECK(many.supported_peak_bytes > 0.95 * many.live_bytes && many.supported_peak_bytes < many.live_bytes);
+    free(one.timeline);
+    free(many.timeline);
+}
+
 int main(void)
 {
+    test_a_peak_needs_the_evidence_of_several_samples();
     test_interning_gives_one_id_per_string();
     test_entries_keep_their_address_while_the_table_grows();
     test_functions_are_keyed_by_file_name_and_first_line();

@@ -1,5 +1,6 @@
-/* The profile writer: names, nulls for what was not measured, percentages, source text,
- * the @profile restriction. The output is checked by looking for exact fragments. */
+/* The profile writer: names, nulls for what was not measured, percentages, source text, the
+ * decorated functions listed (never filtered: the document is lossless), warnings, a function's
+ * leak from its lines'. The output is checked by looking for exact fragments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,19 +74,79 @@ static void test_document_names_units_and_nulls(void)
     linetable_free(table);
 }
 
-static void test_decorated_functions_restrict_lines(void)
+static void test_decorated_functions_are_listed_and_every_line_kept(void)
 {
     struct linetable *table = sample_table();
     struct profiled_function only = {source_path, "work", 1, 2};
     struct profile_input input = sample_input(table, NULL);
-    input.restricted = 1;
     input.functions = &only;
     input.function_count = 1;
     char *document = profile_write(&input);
     CHECK(has(document, "\"line\":2,"));
-    CHECK(!strstr(document, "\"line\":3,"));
+    CHECK(has(document, "\"line\":3,")); /* outside the decorated range, still in the document */
     CHECK(has(document, "\"profiled_functions\":[{\"file\":"));
+    CHECK(has(document, "\"warnings\":[]"));
     free(document);
+    linetable_free(table);
+}
+
+static void test_warnings_are_written(void)
+{
+    struct linetable *table = sample_table();
+    struct profile_input input = sample_input(table, NULL);
+    const char *warnings[] = {"3 CPU samples were lost", "a second"};
+    input.warnings = warnings;
+    input.warning_count = 2;
+    char *document = profile_write(&input);
+    CHECK(has(document, "\"warnings\":[\"3 CPU samples were lost\",\"a second\"]"));
+    free(document);
+    linetable_free(table);
+}
+
+/* A function whose one line keeps what it allocates while another frees its temporaries: its
+ * own counters mix the two (the likelihood falls below the rule's), its leak is its line's. */
+static void test_a_function_leaks_when_its_line_does(void)
+{
+    struct linetable *table = sample_table();
+    uint32_t file = linetable_intern(table, source_path);
+    struct function_entry *function = linetable_function(table, file, linetable_intern(table, "work"), 1);
+    struct line_entry *leaking = linetable_line(table, file, 2), *churning = linetable_line(table, file, 3);
+    leaking->function = churning->function = function;
+    for (int i = 0; i < 40; i++) {
+        int64_t t = (int64_t)i * 50000000;
+        struct memory_counters *both[] = {&leaking->memory, &function->memory};
+        for (int k = 0; k < 2; k++) {
+            both[k]->alloc_bytes += 1 << 20;
+            both[k]->samples++;
+            memory_change_live(both[k], (struct live_change){1 << 20, 0, 0}, t);
+        }
+        struct memory_counters *temporary[] = {&churning->memory, &function->memory};
+        for (int k = 0; k < 2; k++) {
+            for (int j = 0; j < 3; j++) {
+                temporary[k]->alloc_bytes += 1 << 20;
+                temporary[k]->samples++;
+                memory_change_live(temporary[k], (struct live_change){1 << 20, 0, 0}, t + 1000);
+                temporary[k]->freed++;
+                memory_change_live(temporary[k], (struct live_change){-(1 << 20), 0, 0}, t + 2000);
+            }
+        }
+    }
+    struct live_memory live;
+    CHECK(live_start(&live) == 0);
+    live.peak_bytes = 40.0 * (1 << 20);
+    struct profile_input input = sample_input(table, NULL);
+    input.memory = 1;
+    input.memory_sampling_rate_bytes = 1 << 20;
+    input.live = &live;
+    input.end_ns = 2000000000;
+    char *document = profile_write(&input);
+    const char *functions = strstr(document, "\"functions\":[");
+    CHECK(functions && strstr(functions, "\"leak\":{\"likelihood\":"));
+    const char *line2 = strstr(document, "\"line\":2,");
+    const char *line3 = strstr(document, "\"line\":3,");
+    CHECK(line2 && line3 && strstr(line2, "\"leak\":{") < line3);
+    free(document);
+    live_free(&live);
     linetable_free(table);
 }
 
@@ -109,7 +170,9 @@ int main(void)
     CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
     test_document_names_units_and_nulls();
-    test_decorated_functions_restrict_lines();
+    test_decorated_functions_are_listed_and_every_line_kept();
+    test_warnings_are_written();
+    test_a_function_leaks_when_its_line_does();
     test_no_samples_gives_a_message();
     unlink(source_path);
     return check_report("profile");

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any, Optional, TextIO
 
-from .document import filter_reduced
+from .document import filter_profiled, filter_reduced, visible
 
-__all__ = ["filter_reduced", "render_text", "write_json"]
+__all__ = ["filter_profiled", "filter_reduced", "render_text", "visible", "write_json"]
 
 
 def render_text(doc: dict[str, Any], out: TextIO, *, color: Optional[bool] = None, reduced: bool = False,

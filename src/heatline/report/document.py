@@ -67,6 +67,32 @@ def line_source(doc: dict[str, Any], path: Optional[str], number: Optional[int])
     return None
 
 
+def visible(doc: dict[str, Any], *, reduced: bool = False) -> dict[str, Any]:
+    """What a report shows of `doc`: only the @profile-decorated functions' lines when some were
+    decorated, and only the lines that matter when `reduced`. The document itself is lossless
+    (every measured line); these views are applied here, once, for every report."""
+    shown = filter_profiled(doc)
+    return filter_reduced(shown) if reduced else shown
+
+
+def filter_profiled(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `doc` keeping only the lines and functions of the functions decorated with
+    @profile (`profiled_functions`); `doc` itself when none was decorated."""
+    decorated = doc.get("profiled_functions")
+    if decorated is None:
+        return doc
+    files = {}
+    for path, file in doc["files"].items():
+        own = [f for f in decorated if f["file"] == path]
+        lines = [line for line in file["lines"]
+                 if any(f["first_line"] <= line["line"] <= f["last_line"] for f in own)]
+        functions = [function for function in file["functions"]
+                     if any(f["first_line"] == function["line"] for f in own)]
+        if lines or functions:
+            files[path] = {**file, "lines": lines, "functions": functions}
+    return {**doc, "files": files}
+
+
 def filter_reduced(doc: dict[str, Any]) -> dict[str, Any]:
     """A copy of `doc` keeping only the lines and functions that matter.
 

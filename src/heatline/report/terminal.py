@@ -22,13 +22,13 @@ from rich.text import Text
 from .document import (
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
-    filter_reduced,
     has_memory,
     leaking_lines,
     line_source,
     lines_by_memory,
     total_percent,
     total_seconds,
+    visible,
 )
 
 _KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
@@ -163,12 +163,13 @@ def render_text(
     """Write the terminal report of profile document `doc` to `out`.
 
     color: None colors only when `out` is a terminal and NO_COLOR is not set.
-    reduced: show only lines and functions with at least 1% of the total time.
+    reduced: show only the lines and functions that matter (document.filter_reduced).
+    Only the @profile-decorated functions are shown when some were decorated.
     width: columns to fit (None: $COLUMNS, else the terminal's width, else 80).
     """
     if color is None:
         color = out.isatty() and "NO_COLOR" not in os.environ
-    shown = filter_reduced(doc) if reduced else doc
+    shown = visible(doc, reduced=reduced)
     console = _console(out, color, width)
     view = _view(shown, color, console.width)
     sections = [_header(shown)]
@@ -233,7 +234,7 @@ def _entries(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _header(doc: dict[str, Any]) -> RenderableType:
-    title = Text.assemble(("heatline", "bold"), " profile of ", doc["program"])
+    title = Text.assemble(("heatline", "bold"), " profile of ", _shown_path(doc["program"]))
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
@@ -393,6 +394,17 @@ def _location(doc: dict[str, Any], path: str, number: Optional[int]) -> str:
     return path if number is None else f"{path}:{number}"
 
 
+def _shown_path(path: str) -> str:
+    """The path relative to the current directory when the file lies under it, else as given."""
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the program may have removed the directory it ran in
+        return path
+    if os.path.isabs(path) and path.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(path, cwd)
+    return path
+
+
 def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
     if not doc["files"]:
         # A document with a message (no sample taken) has already said why it is empty.
@@ -404,7 +416,8 @@ def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
 def _file_section(path: str, file: dict[str, Any], view: _View) -> RenderableType:
     seconds = _seconds(sum(file[f"{kind}_s"] for kind in TIME_KINDS))
     parts: list[RenderableType] = [
-        Text.assemble((path, "bold"), f"  {_percent(file['percent'])} of the time ({seconds})")
+        Text.assemble((_shown_path(path), "bold"),
+                      f"  {_percent(file['percent'])} of the time ({seconds})")
     ]
     if file["lines"]:
         parts.append(_line_table(file["lines"], view))

@@ -1,0 +1,112 @@
+/* offcpu: see offcpu.h. */
+#include "offcpu.h"
+
+#include "cputime.h"
+#include "frames.h"
+#include "threads.h"
+
+/* Off-CPU time of a thread found running at the beat goes to where it was last seen blocked, if
+ * that was this recent (a thread alternating short sleeps and work); otherwise to where it last
+ * ran. */
+#define RECENT_BLOCK_NS 100000000LL
+
+static void credit_off_cpu(struct session *s, struct tracked_thread *thread, const struct place *place,
+                           int kind, int64_t off_ns)
+{
+    struct counters amount = {0, 0, 0, 0};
+    if (kind == WAIT_GIL)
+        amount.gil_wait_s = (double)off_ns / 1e9;
+    else
+        amount.system_s = (double)off_ns / 1e9;
+    cputime_credit(s, thread, place, &amount);
+}
+
+/* Time ready to run with every CPU busy is the machine's contention, not the line's: returns the
+ * run-queue delay since the last look (0 the first time, or where schedstat is missing). */
+static int64_t run_queue_delay(struct tracked_thread *thread)
+{
+    int64_t run_delay;
+    if (threads_run_delay_ns(thread->tid, &thread->schedstat_fd, &run_delay) != 0)
+        return 0;
+    int64_t waited = run_delay - thread->last_run_delay_ns;
+    thread->last_run_delay_ns = run_delay;
+    int known = thread->run_delay_known;
+    thread->run_delay_known = 1;
+    return known && waited > 0 ? waited : 0;
+}
+
+/* Blocked now: the off-CPU time goes where it waits, of the kind of its wait. */
+static void credit_blocked(struct session *s, struct tracked_thread *thread, const struct frames_stack *stack,
+                           int kind, int64_t off_ns, int64_t now_ns)
+{
+    struct place place;
+    places_of(&s->places, stack, &place);
+    if (thread->blocked_at_last_beat && place.line != thread->blocked.line) {
+        /* It woke from one wait and entered another since the last beat, at a moment equally
+         * likely anywhere in between: half the time to each is unbiased. */
+        int64_t before_ns = off_ns / 2;
+        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, before_ns);
+        off_ns -= before_ns;
+    }
+    thread->blocked = place;
+    thread->blocked_valid = 1;
+    thread->blocked_at_last_beat = 1;
+    thread->blocked_kind = kind;
+    thread->blocked_seen_ns = now_ns;
+    credit_off_cpu(s, thread, &place, kind, off_ns);
+}
+
+int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns)
+{
+    int64_t cpu;
+    if (threads_cpu_time_ns(thread->clock, &cpu) < 0)
+        return -1;
+    int64_t cpu_delta = cpu - thread->last_cpu_ns;
+    int64_t off_ns = (now_ns - thread->last_wall_ns) - cpu_delta;
+    thread->last_cpu_ns = cpu;
+    thread->last_wall_ns = now_ns;
+    if (cpu_delta < 0)
+        return -1; /* the id now names another thread */
+    /* A native library's idle workers wait for work, not for the program. */
+    if (!thread->thread_state) {
+        if (s->enabled)
+            thread->cpu_ns += cpu_delta;
+        return 0;
+    }
+    int64_t waited = run_queue_delay(thread);
+    off_ns -= waited;
+    if (!s->enabled)
+        return 0;
+    s->cpu_wait_ns += waited;
+    thread->cpu_ns += cpu_delta;
+    if (off_ns <= 0)
+        return 0;
+    if (cpu_delta == 0 && thread->blocked_valid) {
+        /* Not run since the last look: its frames and its wait are unchanged. */
+        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
+        return 0;
+    }
+    struct frames_stack stack;
+    int readable = frames_walk_remote(thread->thread_state, places_classify, &s->places, &stack) == 0;
+    int64_t cpu_after;
+    int still = threads_cpu_time_ns(thread->clock, &cpu_after) == 0 && cpu_after == cpu;
+    if (readable && still) {
+        int kind = threads_wait_kind(thread->tid, &thread->wait_fd, frames_address_in_gil);
+        if (kind != WAIT_RUNNING) {
+            credit_blocked(s, thread, &stack, kind, off_ns, now_ns);
+            return 0;
+        }
+    }
+    thread->blocked_at_last_beat = 0;
+    /* Running now: the short waits since the last beat happened where it was last seen
+     * blocked, if that was recent, and were of that kind. Otherwise they happened where it last
+     * ran: a thread running bytecode blocks nowhere but on the GIL (threads taking turns), one in
+     * native code may have waited for anything. */
+    if (thread->blocked_valid && now_ns - thread->blocked_seen_ns < RECENT_BLOCK_NS)
+        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
+    else
+        credit_off_cpu(s, thread, &thread->last,
+                       thread->last_state == SAMPLE_PYTHON && s->python_threads > 1 ? WAIT_GIL : WAIT_BLOCKED,
+                       off_ns);
+    return 0;
+}

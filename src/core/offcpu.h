@@ -1,0 +1,20 @@
+/* offcpu: time a thread spends off the CPU, measured by the helper at each beat.
+ *
+ * Off-CPU time = wall - CPU clock - run-queue delay since the previous beat, exact, credited to
+ * the line the thread is blocked on now: GIL wait if it waits on the GIL's futex, system time
+ * otherwise; the run-queue delay is the machine's contention (cpu_wait_s), nobody's line.
+ * Owns: each thread's last clocks, where it was last seen blocked and why, its run-queue delay.
+ * Never: reads another thread's frames with plain loads (process_vm_readv only), or sends a
+ * signal to a thread (a blocked system call is never interrupted by heatline).
+ * Talks to: helper (calls it per thread per beat), threads (clocks, wait kind, schedstat),
+ * frames (remote walk), places, cputime (credits). */
+#ifndef HEATLINE_OFFCPU_H
+#define HEATLINE_OFFCPU_H
+
+#include "session.h"
+
+/* Measures and credits the thread's off-CPU time since the last beat. Returns -1 when the thread
+ * is gone (or its id names another thread now). */
+int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns);
+
+#endif

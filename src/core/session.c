@@ -1,0 +1,337 @@
+/* session: see session.h. */
+#define _GNU_SOURCE
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc_native.h"
+#include "alloc_python.h"
+#include "codecache.h"
+#include "frames.h"
+#include "helper.h"
+#include "memsample.h"
+#include "platform.h"
+#include "threads.h"
+
+#define WARNING_SIZE 200
+#define MAX_WARNINGS 8
+
+static struct session *session;
+static int signal_replaced_last;
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+
+/* ---- the one fork handler (the order is session.h's) ---------------------------------------- */
+
+static void before_fork(void)
+{
+    alloc_native_before_fork();
+    memsample_before_fork();
+}
+
+static void after_fork_parent(void)
+{
+    memsample_after_fork_parent();
+    alloc_native_after_fork_parent();
+}
+
+/* The parent's session memory is left alone (another thread may have held its lock at the
+ * fork); the child's view of it is dropped. */
+static void after_fork_child(void)
+{
+    memsample_after_fork_child();
+    alloc_native_after_fork_child();
+    session = NULL;
+    sampler_set_enabled(0);
+}
+
+static void install_fork_handler(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* ---- starting and stopping the parts ------------------------------------------------------- */
+
+void session_config_free(struct session_config *config)
+{
+    filter_free(&config->filter);
+    string_list_free(&config->argv);
+    free(config->program);
+    free(config->python_version);
+    free(config->heatline_version);
+    memset(config, 0, sizeof *config);
+}
+
+static void free_session(struct session *s)
+{
+    helper_free_threads(s);
+    live_free(&s->live);
+    linetable_free(s->lines);
+    session_config_free(&s->config);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+}
+
+/* Hooks in place, sampling (or only watching frees while paused). GIL held. */
+static int start_memory(struct session *s)
+{
+    if (live_start(&s->live) < 0 || memsample_start(s->config.memory_sampling_rate_bytes) < 0)
+        return -1;
+    s->memory = 1;
+    memsample_set_main_thread(frames_current_thread_state());
+    alloc_python_start();
+    alloc_native_start();
+    memsample_set_sampling(s->enabled);
+    return 0;
+}
+
+/* Every hook off and restored. GIL held. */
+static void stop_memory(struct session *s)
+{
+    if (!s->memory)
+        return;
+    memsample_stop();
+    alloc_native_stop();
+    alloc_python_stop();
+}
+
+/* Undoes a start that failed after the threads got their timers. */
+static void abandon(struct session *s)
+{
+    stop_memory(s);
+    helper_delete_timers(s);
+    sampler_set_enabled(0);
+    sampler_uninstall();
+    free_session(s);
+}
+
+static struct session *new_session(struct session_config *config)
+{
+    struct session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->config = *config;
+    memset(config, 0, sizeof *config);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &attributes);
+    pthread_condattr_destroy(&attributes);
+    s->lines = linetable_new();
+    s->places.lines = s->lines;
+    s->places.filter = &s->config.filter;
+    s->scan_capacity = 256;
+    s->scan = malloc(s->scan_capacity * sizeof *s->scan);
+    s->helper_tid = -1;
+    if (!s->lines || !s->scan) {
+        free_session(s);
+        return NULL;
+    }
+    return s;
+}
+
+int session_start(struct session_config *config, char *error, size_t error_size)
+{
+    if (session) {
+        session_config_free(config);
+        snprintf(error, error_size, "a profiling session is already running");
+        return -1;
+    }
+    if (!platform_read_memory_works()) {
+        session_config_free(config);
+        snprintf(error, error_size, "process_vm_readv is not permitted here (seccomp?)");
+        return -1;
+    }
+    if (sampler_install(error, error_size) < 0) {
+        session_config_free(config);
+        return -1;
+    }
+    pthread_once(&fork_handler_once, install_fork_handler);
+    struct session *s = new_session(config);
+    if (!s || frames_init(s->config.call_opcodes) < 0) {
+        if (s)
+            free_session(s);
+        else
+            session_config_free(config);
+        sampler_uninstall();
+        snprintf(error, error_size, "could not set up the profiler (out of memory?)");
+        return -1;
+    }
+    codecache_reset();
+    uintptr_t code_start = 0, code_end = UINTPTR_MAX, own_start = 0, own_end = 0;
+    frames_interpreter_code(&code_start, &code_end);
+    platform_code_segment_of((uintptr_t)&session_start, &own_start, &own_end);
+    sampler_set_interpreter_code(code_start, code_end, own_start, own_end);
+    s->main_tid = threads_current_tid();
+    s->enabled = s->config.start_enabled;
+    s->last_beat_ns = threads_monotonic_ns();
+    s->start_ns = s->last_beat_ns;
+    sampler_set_enabled(s->enabled);
+    helper_update_threads(s, s->last_beat_ns);
+    if (s->config.memory_sampling_rate_bytes > 0 && start_memory(s) < 0) {
+        abandon(s);
+        snprintf(error, error_size, "could not set up memory profiling (out of memory?)");
+        return -1;
+    }
+    if (helper_start(s) < 0) {
+        abandon(s);
+        snprintf(error, error_size, "could not start the helper thread");
+        return -1;
+    }
+    session = s;
+    return 0;
+}
+
+int session_is_running(void)
+{
+    return session != NULL;
+}
+
+void session_set_enabled(int enabled)
+{
+    if (!session)
+        return;
+    pthread_mutex_lock(&session->lock);
+    session->enabled = enabled != 0;
+    sampler_set_enabled(session->enabled);
+    if (session->memory)
+        memsample_set_sampling(session->enabled);
+    pthread_mutex_unlock(&session->lock);
+}
+
+int session_is_enabled(void)
+{
+    return session && session->enabled;
+}
+
+/* ---- the document ------------------------------------------------------------------------- */
+
+struct warnings {
+    char text[MAX_WARNINGS][WARNING_SIZE];
+    const char *items[MAX_WARNINGS];
+    size_t count;
+};
+
+static void warn(struct warnings *w, const char *format, unsigned long long count)
+{
+    if (!count || w->count == MAX_WARNINGS)
+        return;
+    snprintf(w->text[w->count], WARNING_SIZE, format, count);
+    w->items[w->count] = w->text[w->count];
+    w->count++;
+}
+
+/* Every failure a part counted, one line each. */
+static void collect_warnings(const struct session *s, struct warnings *w)
+{
+    w->count = 0;
+    warn(w, "%llu CPU samples were lost: a thread's ring was full when its timer fired", (unsigned long long)s->dropped);
+    warn(w, "%llu threads could not be tracked (no timer, or out of memory): their time is missing",
+         s->threads_untracked);
+    warn(w, "the program replaced heatline's sampling signal handler: CPU samples after that were lost",
+         (unsigned long long)s->signal_replaced);
+    if (!s->memory)
+        return;
+    struct memsample_losses losses = memsample_losses();
+    warn(w, "%llu memory events were lost: the hooks' ring was full", losses.ring_full);
+    char format[WARNING_SIZE];
+    snprintf(format, sizeof format,
+             "%%llu sampled allocations were counted but never tracked as live: more than %u sampled "
+             "blocks were live at once",
+             MEMORY_LIVE_BLOCKS_LIMIT);
+    warn(w, format, losses.untracked + s->live.untracked);
+    warn(w, "%llu relocation slots could not be patched or restored (mprotect refused): some native "
+            "memory may be unseen",
+         alloc_native_patch_failures());
+}
+
+static char *write_document(struct session *s, const struct profiled_function *functions, size_t function_count)
+{
+    size_t thread_total = s->finished_count + s->thread_count;
+    struct profile_thread *threads = calloc(thread_total + 1, sizeof *threads);
+    if (!threads)
+        return NULL;
+    memcpy(threads, s->finished, s->finished_count * sizeof *threads);
+    size_t n = s->finished_count;
+    for (size_t i = 0; i < s->thread_count; i++) {
+        const struct tracked_thread *thread = s->threads[i];
+        if (counters_total_s(&thread->totals) + thread->totals.gil_wait_s > 0) {
+            threads[n].tid = thread->tid;
+            threads[n].totals = thread->totals;
+            n++;
+        }
+    }
+    struct warnings warnings;
+    collect_warnings(s, &warnings);
+    struct profile_input input = {
+        .program = s->config.program,
+        .argv = &s->config.argv,
+        .python_version = s->config.python_version,
+        .heatline_version = s->config.heatline_version,
+        .pid = getpid(),
+        .elapsed_s = (double)s->elapsed_ns / 1e9,
+        .cpu_sampling_interval_s = (double)s->config.cpu_sampling_interval_ns / 1e9,
+        .samples = s->samples,
+        .dropped_samples = s->dropped,
+        .totals = s->totals,
+        .outside_program_s = counters_total_s(&s->outside),
+        .cpu_wait_s = (double)s->cpu_wait_ns / 1e9,
+        .lines = s->lines,
+        .threads = threads,
+        .thread_count = n,
+        .functions = functions,
+        .function_count = function_count,
+        .warnings = warnings.items,
+        .warning_count = warnings.count,
+        .memory = s->memory,
+        .memory_sampling_rate_bytes = s->config.memory_sampling_rate_bytes,
+        .live = &s->live,
+        /* The beat's clock: the same reading ends elapsed_s and every timeline. */
+        .end_ns = s->last_beat_ns - s->start_ns,
+    };
+    char *document = profile_write(&input);
+    free(threads);
+    return document;
+}
+
+char *session_snapshot(const struct profiled_function *functions, size_t count)
+{
+    if (!session)
+        return NULL;
+    pthread_mutex_lock(&session->lock);
+    char *document = write_document(session, functions, count);
+    pthread_mutex_unlock(&session->lock);
+    return document;
+}
+
+char *session_stop(const struct profiled_function *functions, size_t count)
+{
+    struct session *s = session;
+    if (!s)
+        return NULL;
+    helper_stop(s);
+    /* The last beat counts the time up to now; then no handler may run while rings are read. */
+    helper_beat(s);
+    stop_memory(s);
+    sampler_set_enabled(0);
+    helper_delete_timers(s);
+    sampler_uninstall();
+    helper_finish_threads(s);
+    /* What the hooks wrote before they stopped, at the last beat's time. */
+    helper_drain_memory(s, s->last_beat_ns);
+    char *document = write_document(s, functions, count);
+    signal_replaced_last = s->signal_replaced;
+    session = NULL;
+    free_session(s);
+    codecache_reset();
+    return document;
+}
+
+int session_signal_was_replaced(void)
+{
+    return session ? session->signal_replaced : signal_replaced_last;
+}

@@ -1,0 +1,136 @@
+/* session: the profiling session and the process lifecycle around it.
+ *
+ * Owns: starting a session (each part set up, in order, and undone in reverse when a step
+ * fails), pausing and resuming it, stopping it, the ONE fork handler of the engine, and
+ * assembling the document's input (including its warnings: every failure the parts counted).
+ * The session's state is defined here; each part works on its own fields of it:
+ *   helper  - the helper thread, its beat, the set of tracked threads;
+ *   cputime - crediting CPU samples (totals, outside, samples);
+ *   offcpu  - off-CPU time of each thread (blocked places, run-queue delay);
+ *   places  - code objects to lines; live - live memory.
+ * Fork, in this order: before - alloc_native (patch lock), memsample (ring lock); after, in the
+ * parent - memsample, alloc_native (reverse); after, in the child - memsample (hooks off, lock
+ * reset), alloc_native (patches kept, lock reset), then the session is forgotten: a child has
+ * none of the parent's threads, timers or helper, and starts unprofiled.
+ * Never: samples, or knows a part's internals beyond the fields it hands over.
+ * Talks to: module (the Python face), every part above, sampler, memsample, alloc_python,
+ * alloc_native, profile (writes the document). */
+#ifndef HEATLINE_SESSION_H
+#define HEATLINE_SESSION_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "filter.h"
+#include "linetable.h"
+#include "live.h"
+#include "places.h"
+#include "profile.h"
+#include "sampler.h"
+
+/* The accepted ranges of the two sampling settings: module.c checks them and tells Python. */
+#define CPU_SAMPLING_INTERVAL_MIN_S 0.001
+#define CPU_SAMPLING_INTERVAL_MAX_S 10.0
+#define MEMORY_SAMPLING_RATE_MIN_BYTES 1024LL
+#define MEMORY_SAMPLING_RATE_MAX_BYTES (1LL << 40)
+
+struct session_config {
+    int64_t cpu_sampling_interval_ns;
+    int64_t memory_sampling_rate_bytes; /* 0: memory is not profiled */
+    int start_enabled;
+    struct filter filter;
+    uint8_t call_opcodes[256];
+    char *program;
+    struct string_list argv;
+    char *python_version;
+    char *heatline_version;
+};
+
+struct tracked_thread {
+    struct sampler_thread sampler; /* its address is the timer's si_value */
+    pid_t tid;
+    clockid_t clock;
+    int has_timer; /* its timer is sampler.timer */
+    /* helper: finding its PyThreadState */
+    uintptr_t thread_state;
+    int thread_state_retry;
+    int thread_state_backoff;
+    /* cputime */
+    int64_t cpu_ns;    /* CPU time while profiling was on */
+    int64_t weight_ns; /* CPU time its samples stood for */
+    double system_fraction;
+    uint8_t last_state;
+    struct place last;
+    struct counters totals;
+    /* offcpu */
+    int64_t last_cpu_ns;
+    int64_t last_wall_ns;
+    struct place blocked;
+    int blocked_valid;
+    int blocked_at_last_beat;
+    int blocked_kind;
+    int64_t blocked_seen_ns;
+    int wait_fd;
+    int schedstat_fd;
+    int run_delay_known;
+    int64_t last_run_delay_ns;
+};
+
+struct session {
+    struct session_config config;
+    struct linetable *lines;
+    struct places places;
+    /* the helper */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t helper;
+    int stopping;
+    pid_t helper_tid;
+    pid_t main_tid;
+    struct tracked_thread **threads; /* ascending by tid */
+    size_t thread_count;
+    size_t thread_capacity;
+    struct profile_thread *finished;
+    size_t finished_count;
+    size_t finished_capacity;
+    pid_t *scan;
+    size_t scan_capacity;
+    uint64_t threads_untracked; /* a thread the helper could not give a timer, or memory */
+    size_t python_threads;      /* threads with a PyThreadState, at the last beat */
+    /* time */
+    int enabled;
+    int64_t start_ns;
+    int64_t last_beat_ns;
+    int64_t elapsed_ns; /* enabled time up to the last beat */
+    int64_t samples;
+    int64_t dropped;
+    struct counters totals;
+    struct counters outside;
+    int64_t cpu_wait_ns;
+    int signal_replaced;
+    /* memory, when config.memory_sampling_rate_bytes > 0 */
+    int memory;
+    struct live_memory live;
+};
+
+/* Frees what a session_config holds (and leaves it zeroed). */
+void session_config_free(struct session_config *config);
+
+/* Takes ownership of `config` (also on failure). Called with the GIL held. Returns 0, or -1 with
+ * a message in `error`. */
+int session_start(struct session_config *config, char *error, size_t error_size);
+int session_is_running(void);
+void session_set_enabled(int enabled);
+int session_is_enabled(void);
+/* The document so far (malloc'd JSON), or NULL. `functions`: the @profile-decorated functions,
+ * listed in the document (reports restrict to them). */
+char *session_snapshot(const struct profiled_function *functions, size_t count);
+/* Ends the session and returns its document (malloc'd JSON), or NULL. */
+char *session_stop(const struct profiled_function *functions, size_t count);
+/* 1 if the program replaced the sampler's signal handler during the (last) session. */
+int session_signal_was_replaced(void);
+
+#endif
