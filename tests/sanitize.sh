@@ -21,7 +21,7 @@ logs=$venv/sanitizer-logs
 # instrumented (2-3x slower) engine on a loaded machine does not meet; they say nothing about
 # memory safety: GIL wait against wall - CPU, and the count of a program's own SIGPROF ticks.
 tests=(tests/test_threads.py tests/test_memory_hooks.py tests/test_api.py tests/test_memory.py
-       tests/test_robustness.py)
+       tests/test_live_memory.py tests/test_robustness.py)
 deselect="not test_gil_wait_goes_to_the_waiting_threads_line and not test_programs_own_interval_timers_keep_firing"
 
 [[ -x $venv/bin/python ]] || "$python" -m venv "$venv"
