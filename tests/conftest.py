@@ -52,7 +52,8 @@ TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "python_alloc_fractio
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
     "cpu_sampling_interval_s", "memory_sampling_rate_bytes", "gpu", "samples", "message",
-    "totals", "timeline", "memory_peak", "processes", "threads", "profiled_functions", "files",
+    "totals", "timeline", "memory_peak", "processes", "threads", "profiled_functions", "warnings",
+    "files",
 }
 
 MARKER = re.compile(r"#\s*line:\s*([\w-]+)")

@@ -3,7 +3,7 @@
  * Owns: the rule of DESIGN.md ("Which code is the program"): files under the program's
  * directory, minus the standard library, site-packages and heatline itself; --profile-all,
  * --profile-only and --profile-exclude change it. Needs no interpreter (unit-tested).
- * Talks to: helper, which asks once per code object. */
+ * Talks to: places, which asks once per code object. */
 #ifndef HEATLINE_FILTER_H
 #define HEATLINE_FILTER_H
 

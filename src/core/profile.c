@@ -290,7 +290,7 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
         jsonw_null(w);
     jsonw_key(w, "memory_dropped");
     if (input->memory)
-        jsonw_int(w, (int64_t)input->live->untracked);
+        jsonw_int(w, (int64_t)input->memory_dropped);
     else
         jsonw_null(w);
     jsonw_end_object(w);

@@ -56,6 +56,7 @@ struct profile_input {
     int memory;
     int64_t memory_sampling_rate_bytes;
     const struct live_memory *live;
+    uint64_t memory_dropped; /* events lost to a full ring, and sampled blocks never tracked */
     int64_t end_ns; /* the end of the session's time, from its start: the end of every timeline */
 };
 

@@ -267,6 +267,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
     }
     struct warnings warnings;
     collect_warnings(s, &warnings);
+    struct memsample_losses losses = s->memory ? memsample_losses() : (struct memsample_losses){0, 0};
     struct profile_input input = {
         .program = s->config.program,
         .argv = &s->config.argv,
@@ -290,6 +291,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .memory = s->memory,
         .memory_sampling_rate_bytes = s->config.memory_sampling_rate_bytes,
         .live = &s->live,
+        .memory_dropped = losses.ring_full + losses.untracked + s->live.untracked,
         /* The beat's clock: the same reading ends elapsed_s and every timeline. */
         .end_ns = s->last_beat_ns - s->start_ns,
     };

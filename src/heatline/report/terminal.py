@@ -247,6 +247,8 @@ def _header(doc: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = [title]
     if doc["message"]:
         parts.append(Text(f"Note: {doc['message']}", style="bold yellow"))
+    for warning in doc.get("warnings", ()):
+        parts.append(Text(f"Warning: {warning}", style="bold yellow"))
     parts.append(facts)
     return Group(*parts)
 
