@@ -316,10 +316,11 @@ struct timeline *timeline_new(uint32_t capacity)
     return timeline;
 }
 
-/* Doubles the spacing until the points fit in fewer than `capacity`, merging buckets. */
+/* Doubles the spacing until the points leave room for a new one and the writer's, merging
+ * buckets. */
 static void timeline_coarsen(struct timeline *timeline)
 {
-    while (timeline->count >= timeline->capacity) {
+    while (timeline->count + TIMELINE_WRITER_POINTS >= timeline->capacity) {
         timeline->spacing_ns *= 2;
         uint32_t kept = 0;
         for (uint32_t i = 0; i < timeline->count; i++) {
@@ -376,7 +377,7 @@ static void append_point(struct timeline *timeline, int64_t t_ns, double value)
 {
     if (merge_into_last(timeline, t_ns, value))
         return;
-    if (timeline->count == timeline->capacity) {
+    if (timeline->count + TIMELINE_WRITER_POINTS >= timeline->capacity) {
         timeline_coarsen(timeline);
         if (merge_into_last(timeline, t_ns, value))
             return;

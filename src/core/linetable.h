@@ -38,6 +38,9 @@ struct timeline {
 };
 
 #define TIMELINE_FIRST_SPACING_NS 10000000LL
+/* Points the writer adds after the stored ones (a settled point and the end): `capacity` counts
+ * them, so a written timeline never has more than `capacity` points. */
+#define TIMELINE_WRITER_POINTS 2
 
 /* NULL when memory ran out. */
 struct timeline *timeline_new(uint32_t capacity);

@@ -255,7 +255,8 @@ static char *write_document(struct session *s, const struct profiled_function *f
     struct profile_thread *threads = calloc(thread_total + 1, sizeof *threads);
     if (!threads)
         return NULL;
-    memcpy(threads, s->finished, s->finished_count * sizeof *threads);
+    if (s->finished_count) /* memcpy's source must not be NULL, even for 0 bytes */
+        memcpy(threads, s->finished, s->finished_count * sizeof *threads);
     size_t n = s->finished_count;
     for (size_t i = 0; i < s->thread_count; i++) {
         const struct tracked_thread *thread = s->threads[i];
