@@ -8,10 +8,18 @@ C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 # Each C unit test links the interpreter-free parts it needs.
 C_UNITS := src/core/leaks.c src/core/live.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
+PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/report/*.py)
+# The memory truth tests again on other Pythons: memory reaches the allocators by routes that
+# differ by version (pip's NumPy takes array data from PyMem_RawMalloc on 3.12+, from malloc
+# before), so a split that breaks on one of them must fail here. Each gets .venv-truth-VERSION,
+# with the interpreter pyenv has for it.
+TRUTH_VERSIONS ?= 3.13
+TRUTH_TESTS := tests/test_memory_split.py tests/test_memory.py
+TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies or copy or case_study
 
-.PHONY: demo install test test-c test-py smoke test-sanitize clean
+.PHONY: demo install test test-c test-py test-versions smoke test-sanitize clean
 
-$(VENV)/.installed: pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/report/*.py)
+$(VENV)/.installed: $(PACKAGE_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q ".[test]"
@@ -40,7 +48,21 @@ smoke: install
 test-sanitize:
 	@PYTHON=$(PYTHON) ./tests/sanitize.sh
 
-test: test-c test-py smoke check-readme test-sanitize
+# The venv is made once; pip reinstalls heatline from the tree whenever a source changed.
+.venv-truth-%/.installed: $(PACKAGE_SOURCES)
+	@full=$$(pyenv versions --bare 2>/dev/null | grep -E '^$*(\.|$$)' | head -1); \
+	if [ -z "$$full" ]; then echo "test-versions: no Python $* installed in pyenv" >&2; exit 1; fi; \
+	[ -x .venv-truth-$*/bin/python ] || "$$(pyenv prefix $$full)/bin/python" -m venv .venv-truth-$*
+	.venv-truth-$*/bin/python -m pip install -q ".[test]"
+	touch $@
+
+test-versions: $(foreach version,$(TRUTH_VERSIONS),.venv-truth-$(version)/.installed)
+	@for version in $(TRUTH_VERSIONS); do \
+		echo "== memory truth tests on Python $$version"; \
+		.venv-truth-$$version/bin/python -m pytest -q $(TRUTH_TESTS) -k "$(TRUTH_SELECTION)" || exit 1; \
+	done
+
+test: test-c test-py smoke test-versions check-readme test-sanitize
 
 .PHONY: check-readme
 # The README's generated sections (demo output, benchmark tables, notes) must be what
@@ -49,4 +71,4 @@ check-readme:
 	python3 benchmarks/report.py --check
 
 clean:
-	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-* .venv-san
+	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-* .venv-truth-* .venv-san

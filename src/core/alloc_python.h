@@ -2,10 +2,11 @@
  *
  * Owns: wrappers around the RAW, MEM and OBJ domains' allocators. Each forwards to the allocator
  * it found (no header is added to any block, so blocks cross start and stop freely) and tells the
- * byte sampler about the bytes. RAW is wrapped too: it is Python's allocator for memory that
- * needs no GIL (and for pymalloc's large blocks, which arrive nested in an OBJ call and are
- * counted once, by the outer call); what goes through any domain is Python memory, and the
- * native hooks below it never count it again.
+ * byte sampler about the bytes, and what they are for. OBJ and MEM back Python objects and their
+ * parts: Python memory, whoever calls them. RAW is native: extensions take plain buffers from it
+ * (NumPy 2.5's array data), as they would from malloc; pymalloc's big blocks reach it too, but
+ * nested in an OBJ or MEM call, which counts them once, as Python. The native hooks below a
+ * domain never count its blocks again.
  * Never: counts a block twice, or frees its bookkeeping while a wrapper may still be reached.
  * Talks to: memsample (every wrapper); session (start, stop, with the GIL held). */
 #ifndef HEATLINE_ALLOC_PYTHON_H
