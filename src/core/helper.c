@@ -86,6 +86,7 @@ static void retire(struct session *s, struct tracked_thread *thread)
 {
     if (thread->has_timer)
         threads_timer_delete(thread->sampler.timer);
+    offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_remainder(s, thread);
     close_files(thread);
@@ -271,6 +272,7 @@ void helper_delete_timers(struct session *s)
 void helper_finish_threads(struct session *s)
 {
     for (size_t i = 0; i < s->thread_count; i++) {
+        offcpu_flush(s, s->threads[i]);
         cputime_drain(s, s->threads[i]);
         cputime_credit_remainder(s, s->threads[i]);
     }

@@ -56,6 +56,28 @@ static void credit_blocked(struct session *s, struct tracked_thread *thread, con
     credit_off_cpu(s, thread, &place, kind, off_ns);
 }
 
+/* Credits the off-CPU time held from the last beat, less the run-queue delay `excess_ns` that
+ * the kernel counted only now. */
+static void settle_pending(struct session *s, struct tracked_thread *thread, int64_t excess_ns)
+{
+    int64_t held_ns = thread->pending_off_ns - excess_ns;
+    thread->pending_off_ns = 0;
+    if (held_ns > 0)
+        credit_off_cpu(s, thread, &thread->pending_place, thread->pending_kind, held_ns);
+}
+
+static void hold(struct tracked_thread *thread, const struct place *place, int kind, int64_t off_ns)
+{
+    thread->pending_off_ns = off_ns;
+    thread->pending_place = *place;
+    thread->pending_kind = kind;
+}
+
+void offcpu_flush(struct session *s, struct tracked_thread *thread)
+{
+    settle_pending(s, thread, 0);
+}
+
 int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns)
 {
     int64_t cpu;
@@ -75,6 +97,9 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
     }
     int64_t waited = run_queue_delay(thread);
     off_ns -= waited;
+    /* A delay larger than this beat's off-CPU time was (partly) spent before it: in the time
+     * held from the last beat. */
+    settle_pending(s, thread, off_ns < 0 ? -off_ns : 0);
     if (!s->enabled)
         return 0;
     s->cpu_wait_ns += waited;
@@ -101,12 +126,11 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
     /* Running now: the short waits since the last beat happened where it was last seen
      * blocked, if that was recent, and were of that kind. Otherwise they happened where it last
      * ran: a thread running bytecode blocks nowhere but on the GIL (threads taking turns), one in
-     * native code may have waited for anything. */
+     * native code may have waited for anything. Either way, held until the next beat. */
     if (thread->blocked_valid && now_ns - thread->blocked_seen_ns < RECENT_BLOCK_NS)
-        credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
+        hold(thread, &thread->blocked, thread->blocked_kind, off_ns);
     else
-        credit_off_cpu(s, thread, &thread->last,
-                       thread->last_state == SAMPLE_PYTHON && s->python_threads > 1 ? WAIT_GIL : WAIT_BLOCKED,
-                       off_ns);
+        hold(thread, &thread->last,
+             thread->last_state == SAMPLE_PYTHON && s->python_threads > 1 ? WAIT_GIL : WAIT_BLOCKED, off_ns);
     return 0;
 }

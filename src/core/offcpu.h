@@ -2,7 +2,10 @@
  *
  * Off-CPU time = wall - CPU clock - run-queue delay since the previous beat, exact, credited to
  * the line the thread is blocked on now: GIL wait if it waits on the GIL's futex, system time
- * otherwise; the run-queue delay is the machine's contention (cpu_wait_s), nobody's line.
+ * otherwise; the run-queue delay is the machine's contention (cpu_wait_s), nobody's line. The
+ * kernel adds a wait on the run queue to the thread's delay only once the thread runs again, so
+ * the off-CPU time of a thread found running (likely ready and waiting for a CPU) is held for one
+ * beat: the delay the next beat sees, beyond that beat's own off-CPU time, is taken off it first.
  * Owns: each thread's last clocks, where it was last seen blocked and why, its run-queue delay.
  * Never: reads another thread's frames with plain loads (process_vm_readv only), or sends a
  * signal to a thread (a blocked system call is never interrupted by heatline).
@@ -16,5 +19,7 @@
 /* Measures and credits the thread's off-CPU time since the last beat. Returns -1 when the thread
  * is gone (or its id names another thread now). */
 int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns);
+/* Credits what is still held (at stop, or when the thread ends). */
+void offcpu_flush(struct session *s, struct tracked_thread *thread);
 
 #endif

@@ -26,6 +26,11 @@ uintptr_t platform_interrupted_address(const void *signal_context);
  * Returns 0, or -1 if no loaded object has it. */
 int platform_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end);
 
+/* The dynamic loader's code: where __tls_get_addr runs when a shared library reads its
+ * thread-local variables (a shared libpython reads its thread state so, while running bytecode).
+ * Returns 0, or -1 if it was not found. */
+int platform_loader_code(uintptr_t *start, uintptr_t *end);
+
 #if defined(__x86_64__)
 #define PLATFORM_RELOCATION_JUMP_SLOT 7 /* R_X86_64_JUMP_SLOT */
 #define PLATFORM_RELOCATION_GLOB_DAT 6  /* R_X86_64_GLOB_DAT */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include <dlfcn.h>
 #include <link.h>
 #include <sys/uio.h>
 #include <ucontext.h>
@@ -73,4 +74,10 @@ int platform_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end
     *start = search.start;
     *end = search.end;
     return 0;
+}
+
+int platform_loader_code(uintptr_t *start, uintptr_t *end)
+{
+    void *tls_get_addr = dlsym(RTLD_DEFAULT, "__tls_get_addr");
+    return tls_get_addr ? platform_code_segment_of((uintptr_t)tls_get_addr, start, end) : -1;
 }

@@ -24,8 +24,16 @@ static int signal_number = -1;
 static struct sigaction previous_action;
 static atomic_int enabled;
 static atomic_int handlers_running;
-static uintptr_t interpreter_code_start, interpreter_code_end;
-static uintptr_t own_code_start, own_code_end;
+static struct code_range interpreter_code[SAMPLER_INTERPRETER_RANGES];
+static size_t interpreter_code_count;
+
+static int in_interpreter_code(uintptr_t address)
+{
+    for (size_t i = 0; i < interpreter_code_count; i++)
+        if (address >= interpreter_code[i].start && address < interpreter_code[i].end)
+            return 1;
+    return 0;
+}
 
 /* Arms the timer for a random moment in the stratum after `stratum`. */
 static void arm_next(struct sampler_thread *thread, int64_t stratum, int64_t cpu_now_ns)
@@ -80,9 +88,7 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
             if (thread_state) {
                 atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);
                 uintptr_t address = platform_interrupted_address(ucontext);
-                if (record->stack.state == SAMPLE_PYTHON && address &&
-                    (address < interpreter_code_start || address >= interpreter_code_end) &&
-                    (address < own_code_start || address >= own_code_end))
+                if (record->stack.state == SAMPLE_PYTHON && address && !in_interpreter_code(address))
                     record->stack.state = SAMPLE_NATIVE;
             }
             atomic_store_explicit(&self->head, head + 1, memory_order_release);
@@ -151,12 +157,11 @@ void sampler_uninstall(void)
     signal_number = -1;
 }
 
-void sampler_set_interpreter_code(uintptr_t start, uintptr_t end, uintptr_t own_start, uintptr_t own_end)
+void sampler_set_interpreter_code(const struct code_range *ranges, size_t count)
 {
-    interpreter_code_start = start;
-    interpreter_code_end = end;
-    own_code_start = own_start;
-    own_code_end = own_end;
+    interpreter_code_count = count < SAMPLER_INTERPRETER_RANGES ? count : SAMPLER_INTERPRETER_RANGES;
+    for (size_t i = 0; i < interpreter_code_count; i++)
+        interpreter_code[i] = ranges[i];
 }
 
 void sampler_set_enabled(int value)

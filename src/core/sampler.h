@@ -60,9 +60,16 @@ int sampler_still_installed(void);
 void sampler_uninstall(void);
 
 /* Where the interpreter's own machine code lies: a sample interrupted outside it is native even
- * when the current bytecode is not a call (`a @ b` on NumPy arrays runs in NumPy). heatline's
- * own code (`own_*`: the memory hooks under Python's allocator) counts as the interpreter's. */
-void sampler_set_interpreter_code(uintptr_t start, uintptr_t end, uintptr_t own_start, uintptr_t own_end);
+ * when the current bytecode is not a call (`a @ b` on NumPy arrays runs in NumPy). Code that runs
+ * for the interpreter counts as its own: heatline's memory hooks under Python's allocator, and
+ * the dynamic loader's __tls_get_addr, through which a shared libpython (3.12+) reads its
+ * thread state while it runs bytecode. At most SAMPLER_INTERPRETER_RANGES ranges. */
+#define SAMPLER_INTERPRETER_RANGES 4
+struct code_range {
+    uintptr_t start;
+    uintptr_t end;
+};
+void sampler_set_interpreter_code(const struct code_range *ranges, size_t count);
 
 void sampler_set_enabled(int enabled);
 int sampler_is_enabled(void);

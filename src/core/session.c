@@ -108,6 +108,23 @@ static void abandon(struct session *s)
     free_session(s);
 }
 
+/* What the sampler counts as the interpreter's code (sampler.h): libpython (or the executable),
+ * heatline's own, and the dynamic loader's. A range not found is left out. */
+static void set_interpreter_code(void)
+{
+    struct code_range ranges[SAMPLER_INTERPRETER_RANGES];
+    size_t count = 0;
+    if (frames_interpreter_code(&ranges[count].start, &ranges[count].end) == 0)
+        count++;
+    else
+        ranges[count++] = (struct code_range){0, UINTPTR_MAX}; /* unknown: every address is */
+    if (platform_code_segment_of((uintptr_t)&session_start, &ranges[count].start, &ranges[count].end) == 0)
+        count++;
+    if (platform_loader_code(&ranges[count].start, &ranges[count].end) == 0)
+        count++;
+    sampler_set_interpreter_code(ranges, count);
+}
+
 static struct session *new_session(struct session_config *config)
 {
     struct session *s = calloc(1, sizeof *s);
@@ -162,10 +179,7 @@ int session_start(struct session_config *config, char *error, size_t error_size)
         return -1;
     }
     codecache_reset();
-    uintptr_t code_start = 0, code_end = UINTPTR_MAX, own_start = 0, own_end = 0;
-    frames_interpreter_code(&code_start, &code_end);
-    platform_code_segment_of((uintptr_t)&session_start, &own_start, &own_end);
-    sampler_set_interpreter_code(code_start, code_end, own_start, own_end);
+    set_interpreter_code();
     s->main_tid = threads_current_tid();
     s->enabled = s->config.start_enabled;
     s->last_beat_ns = threads_monotonic_ns();

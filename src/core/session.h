@@ -77,6 +77,10 @@ struct tracked_thread {
     int schedstat_fd;
     int run_delay_known;
     int64_t last_run_delay_ns;
+    /* off-CPU time of a thread found running, held for one beat (offcpu.c) */
+    int64_t pending_off_ns;
+    struct place pending_place;
+    int pending_kind;
 };
 
 struct session {
