@@ -3,6 +3,8 @@ time.perf_counter() or time.monotonic() and writes what it measured; the profile
 within stated margins."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conftest import PROGRAMS, Runner, assert_seconds_match, cpu_s, marked_lines, time_s
@@ -12,6 +14,7 @@ LINE_SHARES = PROGRAMS / "line_shares_truth.py"
 SYSTEM = PROGRAMS / "system_truth.py"
 THREADS = PROGRAMS / "threads_truth.py"
 NUMPY = PROGRAMS / "numpy_truth.py"
+CONTENDED = PROGRAMS / "contended_truth.py"
 
 # Shares of ~1-2 s runs sampled once per 5 ms stratum of CPU time (200-400 samples): a share is
 # off by a few samples at most, i.e. a few points; 8 points leaves room for line edges and
@@ -28,6 +31,10 @@ PURE_LINE_MIN_SHARE = 0.9
 SYSTEM_SECONDS_MARGIN_S = 0.1
 # A line that waits in sleep, select or recv uses almost no CPU of its own, and waits on no GIL.
 WAITING_LINE_MAX_CPU_S = 0.05
+# A CPU-bound line sharing its CPU with a busy process is ready to run half the time: that is
+# the machine's contention (cpu_wait_s), not a wait of the line, so its system time is its
+# kernel CPU time (getrusage) give or take the helper's 10 ms beat at either end of the line.
+CONTENDED_SYSTEM_MARGIN_S = 0.03
 # A function's counters are the sum of its lines', up to the writer's rounding.
 FUNCTION_SUM_MARGIN_S = 0.01
 
@@ -148,3 +155,18 @@ def test_numpy_line_shows_mostly_native_time(heatline):
     assert_seconds_match(time_s(numpy_line), run.truth["numpy_s"], "numpy line")
     assert_shares_match({"numpy": time_s(numpy_line), "python": time_s(python_line)},
                         {"numpy": run.truth["numpy_s"], "python": run.truth["python_s"]})
+
+
+def test_cpu_bound_line_sharing_its_cpu_gets_no_system_time(heatline):
+    if not os.path.exists("/proc/self/schedstat") or not hasattr(os, "sched_setaffinity"):
+        pytest.skip("needs Linux's schedstat and CPU affinity")
+    run = heatline.profile(CONTENDED, truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    line = run.profile.marked(CONTENDED, "contended")
+    assert line is not None
+    truth = run.truth
+    assert truth["run_queue_s"] >= truth["cpu_s"] / 4, ("the line was hardly contended", truth)
+    assert_seconds_match(cpu_s(line), truth["cpu_s"] - truth["kernel_s"], "contended line")
+    assert line["system_s"] <= truth["kernel_s"] + CONTENDED_SYSTEM_MARGIN_S, (line, truth)
+    assert line["gil_wait_s"] <= WAITING_LINE_MAX_CPU_S, (line, truth)
