@@ -72,3 +72,8 @@ check-readme:
 
 clean:
 	rm -rf $(VENV) build builddir tests/c/bin .venv-smoke-* .venv-truth-* .venv-san
+
+# make test-repeat N=10 LOAD=1: `make test` N times on a fresh clone of HEAD with LOAD busy cores.
+.PHONY: test-repeat
+test-repeat:
+	@./tests/repeat.sh $(or $(N),10) $(or $(LOAD),1)

@@ -39,6 +39,13 @@ PERCENT_TOLERANCE_POINTS = 0.05
 LINE_SECONDS_RELATIVE_MARGIN = 0.2
 LINE_SECONDS_ABSOLUTE_MARGIN_S = 0.03
 
+# Memory samples of n allocations of s bytes each, at a sampling rate of R bytes: each is
+# sampled with probability p = 1 - exp(-s / R), so the count is binomial (mean n p, standard
+# deviation sqrt(n p (1 - p))), and each sample weighs s / p. Five standard deviations: a false
+# alarm in about 1.7 million runs.
+MEMORY_SAMPLES_SIGMAS = 5
+MB = 1 << 20
+
 COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
 LINE_KEYS = {
     "line", "source", *COUNTERS,
@@ -93,6 +100,23 @@ def assert_seconds_match(measured: float, truth: float, what: str) -> None:
     margin = LINE_SECONDS_RELATIVE_MARGIN * truth + LINE_SECONDS_ABSOLUTE_MARGIN_S
     assert abs(measured - truth) <= margin, (
         f"{what}: profiled {measured:.3f} s, measured {truth:.3f} s")
+
+
+def assert_memory_samples_match(profile: "Profile", count: int, object_bytes: int,
+                                rate_bytes: int) -> None:
+    """The line marked `objects` of small_objects.py made `count` allocations of
+    `object_bytes`: its number of samples (its MB over the weight of one) and the session's are
+    what the rate gives, within MEMORY_SAMPLES_SIGMAS standard deviations."""
+    sampled = 1 - math.exp(-object_bytes / rate_bytes)
+    expected = count * sampled
+    margin = MEMORY_SAMPLES_SIGMAS * math.sqrt(count * sampled * (1 - sampled))
+    line = profile.marked(PROGRAMS / "small_objects.py", "objects")
+    assert line is not None and line["alloc_mb"] is not None, line
+    samples = line["alloc_mb"] * MB / (object_bytes / sampled)
+    assert abs(samples - expected) <= margin, (
+        f"{samples:.1f} samples of the line at {rate_bytes} bytes, {expected:.1f} expected "
+        f"(+-{margin:.1f})")
+    assert samples - 0.5 <= profile["samples"]["memory"], profile["samples"]
 
 
 def assert_no_heatline_traceback(stderr: str, program_raises: bool = False) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Smoke test on several Pythons: install heatline into a fresh venv per version and profile a
-# threaded program, a program that allocates and copies, and a frame-walk stress with it. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
+# Smoke test on several Pythons: install heatline (and NumPy) into a fresh venv per version and
+# profile a threaded program against the truth it measures, a program that allocates and
+# copies, a NumPy/Python memory split, and a frame-walk stress. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
 # Interpreters come from pyenv. Prints one line per version; exits non-zero if any failed.
 # Each version's log is .venv-smoke-VERSION/smoke.log.
 set -u
@@ -10,24 +11,59 @@ program=$(realpath tests/programs/threads_truth.py)
 # Bounds a hang; the run itself takes a few seconds.
 run_timeout_s=120
 
-# check_profile PYTHON PROFILE: the document's schema, and both worker lines measured.
+# check_profile PYTHON PROFILE TRUTH: the document's schema, and each worker line's seconds and
+# share against what the program measured itself (the margins of tests/conftest.py and
+# tests/test_accuracy.py: 20% + 0.03 s a line, 8 points of share).
 check_profile() {
-  "$1" - "$2" "$program" <<'PY'
+  "$1" - "$2" "$program" "$3" <<'PY'
 import json, os, re, sys
-profile_path, program = sys.argv[1], sys.argv[2]
+profile_path, program, truth_path = sys.argv[1], sys.argv[2], sys.argv[3]
+LINE_SECONDS_RELATIVE_MARGIN, LINE_SECONDS_ABSOLUTE_MARGIN_S = 0.2, 0.03
+SHARE_MARGIN_POINTS = 8
 doc = json.load(open(profile_path))
+truth = json.load(open(truth_path))
 assert doc["schema"] == "heatline-profile/1", doc.get("schema")
 files = {os.path.realpath(path): entry for path, entry in doc["files"].items()}
 assert program in files, f"{program} not in {list(files)}"
-times = {line["line"]: line["python_s"] + line["native_s"] for line in files[program]["lines"]}
+times = {line["line"]: line["python_s"] + line["native_s"] + line["system_s"]
+         for line in files[program]["lines"]}
 marks = {}
 for number, text in enumerate(open(program).read().splitlines(), start=1):
     match = re.search(r"#\s*line:\s*([\w-]+)", text)
     if match:
         marks[match.group(1)] = number
-for name in ("light", "heavy"):
-    assert times.get(marks[name], 0) > 0, f"{name} worker line {marks[name]} has no time"
-print(f"light {times[marks['light']]:.2f} s, heavy {times[marks['heavy']]:.2f} s")
+profiled = {name: times.get(marks[name], 0.0) for name in ("light", "heavy")}
+measured = {name: truth[name]["cpu_s"] for name in ("light", "heavy")}
+for name in profiled:
+    margin = LINE_SECONDS_RELATIVE_MARGIN * measured[name] + LINE_SECONDS_ABSOLUTE_MARGIN_S
+    assert abs(profiled[name] - measured[name]) <= margin, (
+        f"{name} line: profiled {profiled[name]:.3f} s, measured {measured[name]:.3f} s")
+    share = profiled[name] / sum(profiled.values()) * 100
+    truth_share = measured[name] / sum(measured.values()) * 100
+    assert abs(share - truth_share) <= SHARE_MARGIN_POINTS, (
+        f"{name} line: {share:.1f}% profiled, {truth_share:.1f}% measured")
+print(f"light {profiled['light']:.2f}/{measured['light']:.2f} s, "
+      f"heavy {profiled['heavy']:.2f}/{measured['heavy']:.2f} s (profiled/measured)")
+PY
+}
+
+# check_split PYTHON PROFILE: a line allocating NumPy buffers is native memory, a line building
+# str objects is Python memory (a stray sample of the other kind weighs ~1 MB against 96 MB and
+# ~50 MB: 10% is a wide margin).
+check_split() {
+  "$1" - "$2" tests/programs/smoke_numpy_split.py <<'PY'
+import json, os, re, sys
+doc = json.load(open(sys.argv[1]))
+program = os.path.realpath(sys.argv[2])
+lines = {line["line"]: line for path, entry in doc["files"].items() if os.path.realpath(path) == program
+         for line in entry["lines"]}
+marks = {m.group(1): n for n, text in enumerate(open(program).read().splitlines(), start=1)
+         for m in [re.search(r"#\s*line:\s*([\w-]+)", text)] if m}
+numpy_line, strings = lines[marks["numpy"]], lines[marks["strings"]]
+assert numpy_line["python_alloc_fraction"] < 0.1, f"NumPy buffers counted as Python memory: {numpy_line}"
+assert strings["python_alloc_fraction"] > 0.9, f"str objects counted as native memory: {strings}"
+print(f"NumPy line {numpy_line['python_alloc_fraction']:.0%} Python, "
+      f"str line {strings['python_alloc_fraction']:.0%} Python")
 PY
 }
 
@@ -45,17 +81,18 @@ for ver in "$@"; do
   if ! "$python" -m venv "$venv" >/dev/null 2>&1; then
     echo "smoke $ver: FAIL (python -m venv with $python)"; failed=1; continue
   fi
-  if ! "$venv/bin/pip" install -q . >"$log" 2>&1; then
+  if ! "$venv/bin/pip" install -q . numpy >"$log" 2>&1; then
     echo "smoke $ver: FAIL (pip install; see $log)"; failed=1; continue
   fi
   profile="$venv/profile.json"
-  timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$profile" "$program" \
+  truth="$venv/truth.json"
+  timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$profile" "$program" "$truth" \
     </dev/null >>"$log" 2>&1
   status=$?
   if [[ $status -ne 0 ]]; then
     echo "smoke $ver: FAIL (heatline exited with $status; see $log)"; failed=1; continue
   fi
-  if ! summary=$(check_profile "$venv/bin/python" "$profile" 2>>"$log"); then
+  if ! summary=$(check_profile "$venv/bin/python" "$profile" "$truth" 2>>"$log"); then
     echo "smoke $ver: FAIL (profile check; see $log)"; failed=1; continue
   fi
   # Memory: 96 MB of bytearrays (Python's allocator) and 96 MB copied by bytes(); buffers of 8 R
@@ -79,6 +116,11 @@ PY
      ); then
     echo "smoke $ver: FAIL (memory; see $log)"; failed=1; continue
   fi
+  if ! timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$venv/split.json" \
+      tests/programs/smoke_numpy_split.py </dev/null >>"$log" 2>&1 ||
+     ! split=$(check_split "$venv/bin/python" "$venv/split.json" 2>>"$log"); then
+    echo "smoke $ver: FAIL (NumPy/Python memory split; see $log)"; failed=1; continue
+  fi
   # The frame walk under fast sampling of deep library stacks (each version lays frames out
   # differently); a crash here is a status of 128+11.
   stress_failed=0
@@ -89,7 +131,7 @@ PY
   if [[ $stress_failed -ne 0 ]]; then
     echo "smoke $ver: FAIL (frame-walk stress exited with $stress_failed; see $log)"; failed=1; continue
   fi
-  echo "smoke $ver: ok (Python $full; $summary; $memory)"
+  echo "smoke $ver: ok (Python $full; $summary; $memory; $split)"
   passed=$((passed + 1))
 done
 echo "smoke: $passed passed, $(($# - passed)) failed"

@@ -6,11 +6,15 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
+import statistics
 import sysconfig
+import time
 
 import pytest
 
-from conftest import PROGRAMS, assert_no_heatline_traceback, assert_seconds_match, cpu_s, time_s
+from conftest import (PROGRAMS, assert_memory_samples_match, assert_no_heatline_traceback,
+                      assert_seconds_match, cpu_s, time_s)
 
 ECHO = PROGRAMS / "echo_run.py"
 LIGHT_AND_HEAVY = PROGRAMS / "light_and_heavy.py"
@@ -18,6 +22,7 @@ LINE_SHARES = PROGRAMS / "line_shares_truth.py"
 FILTER_MAIN = PROGRAMS / "filter_main.py"
 FILTER_HELPER = PROGRAMS / "filter_helper.py"
 TURNS_ON_LATER = PROGRAMS / "turns_on_later.py"
+SMALL_OBJECTS = PROGRAMS / "small_objects.py"
 
 # Arguments after the program belong to it, even those that look like heatline's own options.
 PROGRAM_ARGS = ("--json", "-m", "x", "--version", "two words", "")
@@ -35,6 +40,15 @@ SAMPLE_COUNT_RELATIVE_MARGIN = 0.3
 # Intervals at or above the kernel tick (4 ms at HZ=250, 10 ms at HZ=100): below it the kernel
 # delivers several expirations in one signal, and the number of samples is the kernel's choice.
 SAMPLING_INTERVALS_S = (0.02, 0.05)
+# A rate and one 4 times smaller: 512 and 2048 expected samples of small_objects.py's line
+# (+-113 and +-226 at 5 standard deviations, see conftest), so the two cannot be mistaken.
+MEMORY_SAMPLING_RATES_BYTES = (256 * 1024, 64 * 1024)
+# The kernel tick is measured with a timer asking for much less than a tick, over enough CPU
+# time for tens of ticks.
+TICK_PROBE_INTERVAL_S = 0.0005
+TICK_PROBE_S = 0.2
+# light_and_heavy.py's work is sized for a 4 ms tick (its light line runs about 3 of them).
+LIGHT_AND_HEAVY_TICK_S = 0.004
 # A line that only calls into another file of the program keeps at most a sample or two.
 CALLER_LINE_MAX_S = 0.05
 
@@ -163,14 +177,47 @@ def test_cpu_sampling_interval_sets_the_cpu_time_between_samples(heatline, inter
         run.profile["samples"], cpu_total_s)
 
 
-def test_reduced_profile_drops_lines_under_one_percent(heatline):
-    # Sampling every 4 ms of CPU time (a kernel tick at HZ=250) over a ~2.5 s run: one sample is
-    # 0.16% of the total, so the light line (~0.5%, 3 samples +-1) is always measured and always
-    # under 1%. CPU only: with memory on, the reduced profile also keeps lines that allocate 1% or
-    # more of the memory, and the light line's integers are a large share of a tiny total.
-    fine = ("--cpu-only", "--cpu-sampling-interval", "0.004")
-    full = heatline.command(*fine, LIGHT_AND_HEAVY, env=WIDE_TERMINAL)
-    reduced = heatline.command(*fine, "--reduced-profile", LIGHT_AND_HEAVY, env=WIDE_TERMINAL)
+@pytest.mark.parametrize("rate_bytes", MEMORY_SAMPLING_RATES_BYTES)
+def test_memory_sampling_rate_sets_the_number_of_memory_samples(heatline, rate_bytes):
+    run = heatline.profile(SMALL_OBJECTS, options=("--memory-sampling-rate", str(rate_bytes)),
+                           truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    assert run.profile["memory_sampling_rate_bytes"] == rate_bytes
+    assert_memory_samples_match(run.profile, run.truth["count"], run.truth["object_bytes"],
+                                rate_bytes)
+
+
+@pytest.fixture(scope="session")
+def kernel_tick_s() -> float:
+    """The kernel's tick, measured: CPU-time timers fire only at ticks, so a timer asking for
+    much less than a tick fires once a tick (4 ms at HZ=250, 10 ms at HZ=100)."""
+    stamps: list[float] = []
+    previous = signal.signal(signal.SIGPROF, lambda signum, frame: stamps.append(
+        time.thread_time()))
+    try:
+        signal.setitimer(signal.ITIMER_PROF, TICK_PROBE_INTERVAL_S, TICK_PROBE_INTERVAL_S)
+        start = time.thread_time()
+        while time.thread_time() - start < TICK_PROBE_S:
+            pass
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        signal.signal(signal.SIGPROF, previous)
+    return statistics.median(later - earlier for earlier, later in zip(stamps, stamps[1:]))
+
+
+def test_reduced_profile_drops_lines_under_one_percent(heatline, kernel_tick_s):
+    # Samples come at kernel ticks. The light line (0.5% of the heavy one) must be measured in
+    # the full profile (it must run at least a tick) and stay under 1% in the reduced one (its
+    # share is its own time give or take a tick at either edge): both hold when the light line
+    # runs about 3 ticks and the heavy line 600, so the work is scaled to the measured tick.
+    # CPU only: with memory on, the reduced profile also keeps lines that allocate 1% or more of
+    # the memory, and the light line's integers are a large share of a tiny total.
+    scale = str(max(1.0, kernel_tick_s / LIGHT_AND_HEAVY_TICK_S))
+    fine = ("--cpu-only", "--cpu-sampling-interval", str(max(kernel_tick_s, 0.004)))
+    full = heatline.command(*fine, LIGHT_AND_HEAVY, scale, env=WIDE_TERMINAL)
+    reduced = heatline.command(*fine, "--reduced-profile", LIGHT_AND_HEAVY, scale,
+                               env=WIDE_TERMINAL)
     assert full.returncode == reduced.returncode == 0, reduced.stderr
     assert "heavy_i" in full.stdout and "feather_i" in full.stdout, full.stdout
     assert "heavy_i" in reduced.stdout and "feather_i" not in reduced.stdout, reduced.stdout
@@ -191,12 +238,15 @@ def test_help_lists_every_option(heatline):
 
 
 def test_off_profiles_only_what_runs_after_heatline_start(heatline):
-    run = heatline.profile(TURNS_ON_LATER, options=("--off",))
+    run = heatline.profile(TURNS_ON_LATER, options=("--off",), truth=True)
     assert run.returncode == 0, run.stderr
     run.profile.assert_well_formed()
     assert run.profile.marked(TURNS_ON_LATER, "before") is None
     after = run.profile.marked(TURNS_ON_LATER, "after")
-    assert after is not None and after["python_s"] > 0
+    assert after is not None
+    assert_seconds_match(time_s(after), run.truth["after_s"], "line after heatline.start()")
+    # The line before ran as long, with profiling off: none of it is anywhere in the profile.
+    assert_seconds_match(run.profile.total_s, run.truth["after_s"], "whole profile")
 
 
 def test_only_the_programs_own_files_are_profiled_by_default(heatline):

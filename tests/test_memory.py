@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (PROGRAMS, SUM_RELATIVE_TOLERANCE, Profile, Runner,
+from conftest import (MEMORY_SAMPLES_SIGMAS, PROGRAMS, SUM_RELATIVE_TOLERANCE, Profile, Runner,
                       assert_no_heatline_traceback)
 
 NATIVE = PROGRAMS / "mem_native_truth.py"
@@ -33,6 +34,8 @@ THREADS = PROGRAMS / "mem_threads.py"
 FORK = PROGRAMS / "mem_fork.py"
 NATIVE_CALLS = PROGRAMS / "mem_native_calls.py"
 HUGE = PROGRAMS / "mem_huge.py"
+SCOPE = PROGRAMS / "mem_scope.py"
+SCOPE_HELPER = PROGRAMS / "mem_scope_helper.py"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NUMPY_COPY = EXAMPLES / "numpy_copy.py"
 NUMPY_COPY_FIXED = EXAMPLES / "numpy_copy_fixed.py"
@@ -45,6 +48,8 @@ LINE_TIMELINE_MAX_POINTS = 64
 FOOTPRINT_TIMELINE_MAX_POINTS = 256
 # The writer rounds MB figures; a bound between two of them may be off by this much.
 MB_ROUNDING = 0.01
+# The writer prints seconds with 9 significant digits: exact to 5e-7 s in runs under 100 s.
+TIME_ROUNDING_S = 1e-6
 
 # Buffers of 16-64 R are counted exactly (see above); what else the line allocates is a few
 # hundred bytes of small objects a call, a sample of which (probability ~1e-3) adds ~1 MB.
@@ -76,13 +81,22 @@ LEAK_ALLOC_RELATIVE_MARGIN = 0.1
 # The reported growth rate against the loop's (leaked MB / loop seconds): the profiler may
 # measure it over a longer span (start-up included), not over more than twice or half of it.
 LEAK_RATE_MAX_FACTOR = 2
-# 8 threads x 30 x 4 MB at the default R: 240 buffers of 4 R, each sampled with probability
-# 0.98 (relative standard deviation 0.14 a buffer, 0.9% over 240).
+# 8 threads x 30 batches, at R = 256 KiB: each batch's 4 MB buffer (16 R) is sampled almost
+# surely, so the NumPy line is exact up to stray samples of its small objects; each batch's 1 MB
+# of 512-byte objects is ~4 samples, 240 MB at a standard deviation of sqrt(240 MB x R) = 8 MB
+# (see sampling_margin_mb). A smaller rate than the default for a tighter bound on that line.
+THREADS_SAMPLING_RATE_BYTES = 256 * 1024
 THREADS_NUMPY_RELATIVE_MARGIN = 0.05
 # Realloc, memcpy and native-thread buffers are 1-64 MB; the smallest two (1 and 2 MB at
 # R = 1 MB) add ~1.2 MB of standard deviation to 127 MB. 10% leaves room for the library's and
 # ctypes' own small allocations, not for counting a realloc as only its growth (-50%).
 NATIVE_CALLS_RELATIVE_MARGIN = 0.1
+# --reduced-profile keeps what has at least this share of the time or of the memory, and says
+# so in the report.
+REDUCED_MIN_PERCENT = 1
+REDUCED_MEMORY_RULE = "or more of the time, of the memory allocated"
+TIME_KEYS = ("python_s", "native_s", "system_s")
+MAIN_ALLOC_SOURCE = "kept = np.empty(BUFFER_BYTES"
 # A 4 GiB allocation is 4096 R: exact.
 HUGE_RELATIVE_MARGIN = 0.005
 # Case study: 122 MB arrays, copied 5 times; exact up to NumPy's first-call set-up (~1.5 MB).
@@ -160,6 +174,15 @@ def timeline_falls(timeline: list, by_mb: float) -> int:
     return falls
 
 
+def sampling_margin_mb(count: int, object_bytes: int, rate_bytes: int) -> float:
+    """MEMORY_SAMPLES_SIGMAS standard deviations of the MB estimated for `count` allocations of
+    `object_bytes` each: each is sampled with probability p = 1 - exp(-s / R) and then weighs
+    s / p, a variance of s^2 (1 - p) / p each (about s R for small ones)."""
+    sampled = 1 - math.exp(-object_bytes / rate_bytes)
+    variance = count * object_bytes ** 2 * (1 - sampled) / sampled
+    return MEMORY_SAMPLES_SIGMAS * math.sqrt(variance) / MB
+
+
 def entries(profile: Profile):
     """Every line and function entry of every file, with a name for messages."""
     for path, entry in profile["files"].items():
@@ -171,13 +194,18 @@ def entries(profile: Profile):
 
 def assert_timeline_well_formed(timeline: list, elapsed_s: float, bound_mb: float,
                                 what: str) -> None:
-    """A timeline's points are in time order within the run, and below `bound_mb`: the footprint's
-    peak, or a line's allocated MB (a line's peak is the one its samples support, which its
-    timeline of raw estimates may pass: docs/how-it-works.md#peaks)."""
+    """Points in time order within the run, under `bound_mb` (the footprint's peak, or a line's
+    allocated MB: a line's peak is the one its samples support, which its timeline of raw
+    estimates may pass, docs/how-it-works.md#peaks); the last at the end of the run (every
+    session here runs unpaused from start to stop, and the end of the run is one clock reading,
+    for the last point and for elapsed_s)."""
+    assert timeline, what
     times = [point[0] for point in timeline]
     assert all(len(point) == 2 for point in timeline), (what, timeline)
     assert times == sorted(times), (what, timeline)
-    assert all(0 <= t <= elapsed_s + MB_ROUNDING for t in times), (what, elapsed_s, timeline)
+    assert all(0 <= t <= elapsed_s + TIME_ROUNDING_S for t in times), (what, elapsed_s, timeline)
+    assert abs(times[-1] - elapsed_s) <= TIME_ROUNDING_S, (
+        f"{what}: last point at {times[-1]} s, run ended at {elapsed_s} s")
     assert all(0 <= mb and at_most(mb, bound_mb) for _, mb in timeline), (what, bound_mb, timeline)
 
 
@@ -196,7 +224,7 @@ def assert_memory_well_formed(profile: Profile) -> None:
     assert 0 < totals["peak_mb"] and at_most(totals["peak_mb"], totals["alloc_mb"]), totals
     peak = doc["memory_peak"]
     assert abs(peak["mb"] - totals["peak_mb"]) <= MB_ROUNDING + SUM_RELATIVE_TOLERANCE * peak["mb"]
-    assert 0 <= peak["t_s"] <= doc["elapsed_s"] + MB_ROUNDING, (peak, doc["elapsed_s"])
+    assert 0 <= peak["t_s"] <= doc["elapsed_s"] + TIME_ROUNDING_S, (peak, doc["elapsed_s"])
     # Both null when no program line held memory at the peak.
     assert (peak["file"] is None) == (peak["line"] is None), peak
     assert peak["file"] is None or (os.path.isabs(peak["file"]) and peak["line"] > 0), peak
@@ -380,6 +408,53 @@ def test_cpu_only_leaves_every_memory_field_null(heatline):
         assert all(entry[key] is None for key in LINE_MEMORY_KEYS), (what, entry)
 
 
+def test_profile_only_with_memory_on_counts_the_chosen_files_lines(heatline):
+    run = profile_run(heatline, SCOPE, options=("--profile-only", "mem_scope_helper"))
+    assert [Path(path).resolve() for path in run.profile["files"]] == [SCOPE_HELPER.resolve()]
+    assert_mb_match(marked(run.profile, SCOPE_HELPER, "helper-alloc")["alloc_mb"],
+                    run.truth["helper_bytes"], BIG_BUFFER_RELATIVE_MARGIN,
+                    BIG_BUFFER_ABSOLUTE_MARGIN_MB, "helper's line")
+
+
+def test_profile_exclude_with_memory_on_gives_an_excluded_files_memory_to_its_caller(heatline):
+    run = profile_run(heatline, SCOPE, options=("--profile-exclude", "mem_scope_helper"))
+    assert [Path(path).resolve() for path in run.profile["files"]] == [SCOPE.resolve()]
+    assert_mb_match(marked(run.profile, SCOPE, "call-helper")["alloc_mb"],
+                    run.truth["helper_bytes"], BIG_BUFFER_RELATIVE_MARGIN,
+                    BIG_BUFFER_ABSOLUTE_MARGIN_MB, "line calling the excluded helper")
+    assert_mb_match(marked(run.profile, SCOPE, "main-alloc")["alloc_mb"],
+                    run.truth["main_bytes"], BIG_BUFFER_RELATIVE_MARGIN,
+                    BIG_BUFFER_ABSOLUTE_MARGIN_MB, "main file's own line")
+
+
+def test_reduced_profile_with_memory_on_keeps_lines_that_allocate_but_take_no_time(heatline):
+    full = profile_run(heatline, SCOPE)
+    main_alloc = marked(full.profile, SCOPE, "main-alloc")  # 32 MB in microseconds
+    assert share_percent(main_alloc, full.profile, TIME_KEYS) < REDUCED_MIN_PERCENT, main_alloc
+    assert share_percent(main_alloc, full.profile, ("alloc_mb",)) >= REDUCED_MIN_PERCENT
+    report = reduced_text_report(heatline)
+    assert MAIN_ALLOC_SOURCE in report, report
+
+
+def test_reduced_text_report_with_memory_on_states_its_rule(heatline):
+    report = reduced_text_report(heatline)
+    assert REDUCED_MEMORY_RULE in " ".join(report.split()), report
+
+
+def reduced_text_report(heatline) -> str:
+    """mem_scope.py's text report under --reduced-profile, wide enough for whole lines."""
+    outfile = heatline.new_path("report", ".txt")
+    result = heatline.command("--reduced-profile", "--outfile", outfile, SCOPE,
+                              heatline.new_path("truth"), env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    return outfile.read_text()
+
+
+def share_percent(entry: dict, profile: Profile, keys: tuple[str, ...]) -> float:
+    """The entry's share of the profile's totals of keys, in percent."""
+    return sum(entry[key] for key in keys) / sum(profile["totals"][key] for key in keys) * 100
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "1.5", "lots"])
 def test_bad_memory_sampling_rate_is_one_line_error(heatline, value):
     result = heatline.command("--memory-sampling-rate", value, NATIVE, heatline.new_path("truth"))
@@ -419,14 +494,20 @@ def test_api_sessions_in_plain_python_count_only_their_own_allocations(heatline)
 # ---- stress -----------------------------------------------------------------------------------
 
 def test_eight_threads_allocating_at_once(heatline):
-    run = profile_run(heatline, THREADS)
-    assert run.truth["threads_finished"] == 8
+    run = profile_run(heatline, THREADS,
+                      options=("--memory-sampling-rate", str(THREADS_SAMPLING_RATE_BYTES)))
+    truth = run.truth
+    assert truth["threads_finished"] == 8
     numpy_line = marked(run.profile, THREADS, "thread-numpy")
     python_line = marked(run.profile, THREADS, "thread-python")
-    assert_mb_match(numpy_line["alloc_mb"], run.truth["numpy_bytes"],
+    assert_mb_match(numpy_line["alloc_mb"], truth["numpy_bytes"],
                     THREADS_NUMPY_RELATIVE_MARGIN, 0, "NumPy line of eight threads")
     assert numpy_line["python_alloc_fraction"] < NATIVE_LINE_MAX_PYTHON_FRACTION, numpy_line
-    assert python_line["alloc_mb"] > 0, python_line
+    objects = truth["python_bytes"] // truth["python_object_bytes"]
+    assert_mb_match(python_line["alloc_mb"], truth["python_bytes"], 0,
+                    sampling_margin_mb(objects, truth["python_object_bytes"],
+                                       THREADS_SAMPLING_RATE_BYTES),
+                    "Python line of eight threads")
     assert python_line["python_alloc_fraction"] > PYTHON_LINE_MIN_PYTHON_FRACTION, python_line
     totals = run.profile["totals"]
     assert at_most(numpy_line["alloc_mb"] + python_line["alloc_mb"], totals["alloc_mb"]), totals
@@ -434,9 +515,16 @@ def test_eight_threads_allocating_at_once(heatline):
 
 def test_fork_with_allocating_threads_neither_hangs_nor_loses_the_parent(heatline):
     run = profile_run(heatline, FORK, timeout=60)
-    assert run.truth["child_statuses"] == [5, 5, 5, 5], run.truth
-    assert_mb_match(marked(run.profile, FORK, "parent")["alloc_mb"], run.truth["parent_bytes"],
+    truth = run.truth
+    assert truth["child_statuses"] == [5, 5, 5, 5], truth
+    assert_mb_match(marked(run.profile, FORK, "parent")["alloc_mb"], truth["parent_bytes"],
                     BIG_BUFFER_RELATIVE_MARGIN, BIG_BUFFER_ABSOLUTE_MARGIN_MB, "parent line")
+    # The threads allocated while the children were forked: their line is counted once.
+    assert_mb_match(marked(run.profile, FORK, "churn-numpy")["alloc_mb"],
+                    truth["churn_buffers"] * truth["buffer_bytes"], 0,
+                    sampling_margin_mb(truth["churn_buffers"], truth["buffer_bytes"],
+                                       DEFAULT_SAMPLING_RATE_BYTES),
+                    "line of the threads allocating across the forks")
 
 
 NATIVE_SOURCE = r"""

@@ -349,15 +349,24 @@ def test_functions_are_sorted_by_total_time_descending() -> None:
     assert names == ["compute", "wait", "<module>", "tiny"]
 
 
-def test_decorated_functions_restriction_is_stated() -> None:
+def test_decorated_functions_restriction_is_stated_and_leaves_out_everything_else() -> None:
+    # The document is lossless (every line and function); the report applies the restriction.
     decorated = [
         {"file": "/home/user/prog.py", "name": "compute", "first_line": 5, "last_line": 10}
     ]
 
     text = render(sample_document(profiled_functions=decorated), color=False)
 
-    assert "@profile" in text
-    assert "compute" in text
+    assert "Only functions decorated with @profile are shown: compute." in text
+    table = text[text.index("Function"):].split("\n\n")[0]
+    names = [row.split()[0] for row in table.splitlines()[2:] if row.strip()]
+    assert "compute" in names, table
+    assert not {"wait", "tiny", "<module>", "double"} & set(names), table
+    assert "8" in row_of(text, 8) and "9" in row_of(text, 9)  # compute's lines
+    for outside in (3, 12, 15):
+        assert not [row for row in text.splitlines() if re.match(rf"\s*{outside}\s", row)], (
+            outside, text)
+    assert "/home/user/helper.py" not in text
 
 
 def test_source_text_is_printed_verbatim_not_as_markup() -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -23,6 +25,7 @@ OWN_TIMERS = PROGRAMS / "own_timers.py"
 DEEP_RECURSION = PROGRAMS / "deep_recursion.py"
 MANY_THREADS = PROGRAMS / "many_threads.py"
 FORKS = PROGRAMS / "forks.py"
+FORK_ATEXIT = PROGRAMS / "fork_atexit.py"
 LIBRARY_STRESS = PROGRAMS / "library_stress.py"
 # Runs of the frame-walk stress: a crash in the walk showed up in about one run of three.
 STRESS_RUNS = 4
@@ -43,6 +46,8 @@ INTERRUPTED_SPIN_MIN_S = 0.2
 MANY_THREADS_MAX_S = 30
 # The forked child's exit status, set in forks.py.
 CHILD_STATUS = 7
+# A line of every text report, once per report.
+REPORT_SAMPLING_LINE = "CPU samples, about one per"
 
 
 def test_missing_program_is_one_line_naming_its_absolute_path_with_status_2(heatline, tmp_path):
@@ -122,22 +127,35 @@ def test_sys_exit_status_is_the_programs_and_the_profile_is_kept(heatline, statu
     assert run.profile.marked(EXITS_WITH, "work")["python_s"] > 0
 
 
-def test_sigint_keeps_the_profile_and_exits_with_130(heatline):
-    outfile = heatline.new_path("profile")
-    argv = [str(HEATLINE), "--json", "--outfile", str(outfile), str(SPINS)]
+def interrupted(argv: list[str], signum: int) -> tuple[int, str]:
+    """Runs argv (the spinning program), sends it signum once it spins; (returncode, stderr)."""
     with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, start_new_session=True) as process:
         try:
             readable, _, _ = select.select([process.stdout], [], [], READY_TIMEOUT_S)
             assert readable and process.stdout.readline() == "ready\n"
             time.sleep(SPIN_BEFORE_INTERRUPT_S)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
             _, stderr = process.communicate(timeout=READY_TIMEOUT_S)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-    assert process.returncode == 130, stderr
-    assert_no_heatline_traceback(stderr, program_raises=True)
+    return process.returncode, stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupting_signal_keeps_the_profile_and_ends_heatline_as_it_ends_python(heatline,
+                                                                                 signum):
+    # python3 dies by either signal (a shell sees 130 or 143); so must heatline, once the
+    # profile is written.
+    expected_status, expected_stderr = interrupted([sys.executable, str(SPINS)], signum)
+    assert expected_status == -signum, expected_stderr
+    outfile = heatline.new_path("profile")
+    status, stderr = interrupted([str(HEATLINE), "--json", "--outfile", str(outfile), str(SPINS)],
+                                 signum)
+    assert status == expected_status, stderr
+    assert_no_heatline_traceback(stderr, program_raises=signum == signal.SIGINT)
+    assert (("KeyboardInterrupt" in stderr) == ("KeyboardInterrupt" in expected_stderr)), stderr
     profile = Profile(json.loads(outfile.read_text()))
     profile.assert_well_formed()
     assert profile.marked(SPINS, "spin")["python_s"] >= INTERRUPTED_SPIN_MIN_S
@@ -206,3 +224,82 @@ def test_fork_without_exec_child_and_parent_exit_normally(heatline, mode):
     assert_no_heatline_traceback(run.stderr)
     run.profile.assert_well_formed()
     assert run.profile.marked(FORKS, "work")["python_s"] > 0
+
+
+@pytest.mark.parametrize("child_status", [0, 3], ids=["runs off the end", "sys.exit(3)"])
+def test_forked_child_leaving_the_program_runs_its_exit_handlers_as_under_python(heatline,
+                                                                                 tmp_path,
+                                                                                 child_status):
+    # Block-buffered stdout, as python3 has it on a pipe: the child's line shows only if the
+    # child's buffers are flushed at its exit.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    python_marker, heatline_marker = tmp_path / "python-mark", tmp_path / "heatline-mark"
+    expected = heatline.python(FORK_ATEXIT, python_marker, child_status, env=env)
+    assert expected.returncode == 0, expected.stderr
+    assert python_marker.exists(), "under python3 the child's exit handler runs"
+    # The text report goes to stdout after the program's output: a child that reported would
+    # add a second one.
+    result = heatline.command(FORK_ATEXIT, heatline_marker, child_status, env=env)
+    assert result.returncode == expected.returncode, result.stderr
+    assert heatline_marker.exists(), "the child's exit handler did not run under heatline"
+    assert heatline_marker.read_text() == python_marker.read_text()
+    assert result.stdout.startswith(expected.stdout), result.stdout
+    assert json.loads(expected.stdout.splitlines()[-1]) == {"child_exit_status": child_status}
+    report = result.stdout[len(expected.stdout):]
+    assert report.count(REPORT_SAMPLING_LINE) == 1, report
+    assert_no_heatline_traceback(result.stderr)
+
+
+@pytest.mark.parametrize("status", [0, 3])
+def test_os_exit_status_is_the_programs_and_the_profile_is_kept(heatline, status):
+    run = heatline.profile(EXITS_WITH, str(status), "os_exit")
+    assert run.returncode == status, run.stderr
+    assert_no_heatline_traceback(run.stderr)
+    run.profile.assert_well_formed()
+    assert run.profile.marked(EXITS_WITH, "work")["python_s"] > 0
+
+
+# ---- mistakes on the command line and in the API ----------------------------------------------
+
+def assert_one_line_error(result, mentioning: str) -> None:
+    """Refused: a non-zero status, nothing on stdout, one stderr line naming the problem."""
+    assert result.returncode != 0, result.stderr
+    assert result.stdout == ""
+    mentions = [line for line in result.stderr.splitlines() if mentioning in line]
+    assert len(mentions) == 1, result.stderr
+    assert_no_heatline_traceback(result.stderr)
+
+
+def test_outfile_that_is_a_directory_is_refused_before_the_program_runs(heatline, tmp_path):
+    result = heatline.command("--outfile", tmp_path, ECHO)  # ECHO prints as soon as it runs
+    assert_one_line_error(result, str(tmp_path))
+    assert "directory" in result.stderr
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("value", ["0", "0.0009", "10.5", "-1", "nan", "inf"])
+def test_cpu_sampling_interval_out_of_range_is_one_line_error(heatline, value):
+    result = heatline.command("--cpu-sampling-interval", value, ECHO)
+    assert_one_line_error(result, "--cpu-sampling-interval")
+    assert result.returncode == 2
+
+
+def test_double_dash_ends_heatlines_options(heatline):
+    # After `--` a name that looks like an option is the program's (here a file named --json).
+    expected = heatline.python(ECHO, "--json", cwd=PROGRAMS)
+    outfile = heatline.new_path("profile")
+    result = heatline.command("--json", "--outfile", outfile, "--", ECHO, "--json",
+                              cwd=PROGRAMS)
+    assert result.returncode == expected.returncode == 0, result.stderr
+    assert result.stdout == expected.stdout
+    assert json.loads(outfile.read_text())["argv"] == [str(ECHO), "--json"]
+
+
+def test_dash_m_joined_to_its_module_runs_it_as_python_does(heatline, tmp_path):
+    shutil.copy(ECHO, tmp_path / "echo_mod.py")
+    expected = heatline.python("-mecho_mod", "x", cwd=tmp_path)
+    outfile = heatline.new_path("profile")
+    result = heatline.command("--json", "--outfile", outfile, "-mecho_mod", "x", cwd=tmp_path)
+    assert result.returncode == expected.returncode == 0, result.stderr
+    assert result.stdout == expected.stdout
+    assert json.loads(outfile.read_text())["program"] == "-m echo_mod"

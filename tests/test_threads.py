@@ -12,11 +12,15 @@ AROUND_START = PROGRAMS / "threads_around_start.py"
 THREAD_POOL = PROGRAMS / "thread_pool_truth.py"
 DAEMON = PROGRAMS / "daemon_at_exit.py"
 
-# Main does nothing but wait in join(): at most a sample or two of CPU lands on that line.
+# Main does nothing but wait in join(): at most a sample or two of CPU lands on that line, and
+# at most a switch interval or two (5 ms each) of GIL wait as the last worker hands it over.
 WAITING_LINE_MAX_CPU_S = 0.05
-# Off-CPU time is wall minus CPU from each thread's clocks (design measurements: within 0.05 s
-# for GIL wait); 0.15 s leaves room for CPU contention on a 2-vCPU machine, which the clocks
-# cannot tell from the wait itself.
+WAITING_LINE_MAX_GIL_WAIT_S = 0.05
+# Off-CPU time is wall minus CPU minus run-queue delay, from each thread's clocks and
+# schedstat at the helper's 10 ms beats; the program measures the same three around its line
+# (run-queue delay is the machine's contention, not a wait of the program, and is in neither).
+# They differ by the beats at the line's two ends and by the share of a wait split between two
+# lines at a beat: design measurements were within 0.05 s for GIL wait; 0.15 s.
 OFF_CPU_MARGIN_S = 0.15
 
 
@@ -28,13 +32,21 @@ def two_threads(installed_heatline, tmp_path_factory):
     return run
 
 
-def test_main_thread_waiting_in_join_gets_wait_time_not_cpu_time(two_threads):
+def waited_s(truth: dict) -> float:
+    """What a thread waited for around its line: wall minus CPU minus run-queue delay."""
+    if truth["run_queue_s"] is None:
+        pytest.skip("no /proc/self/task/TID/schedstat: the run-queue delay is unknown")
+    return truth["wall_s"] - truth["cpu_s"] - truth["run_queue_s"]
+
+
+def test_main_thread_waiting_in_join_gets_system_time_not_cpu_or_gil_wait(two_threads):
+    # join() waits on a lock, not for the GIL: the README counts that as system time.
     join = two_threads.profile.marked(THREADS, "join")
     assert join is not None, "the join line waited about a second: it must be in the profile"
     assert cpu_s(join) <= WAITING_LINE_MAX_CPU_S, join
-    waited_s = two_threads.truth["join"]["wall_s"] - two_threads.truth["join"]["cpu_s"]
-    assert abs(join["system_s"] + join["gil_wait_s"] - waited_s) <= OFF_CPU_MARGIN_S, (
-        join, waited_s)
+    assert join["gil_wait_s"] <= WAITING_LINE_MAX_GIL_WAIT_S, join
+    truth_s = waited_s(two_threads.truth["join"])
+    assert abs(join["system_s"] - truth_s) <= OFF_CPU_MARGIN_S, (join, truth_s)
 
 
 def test_each_thread_entry_carries_that_threads_cpu_time(two_threads):
@@ -48,10 +60,9 @@ def test_each_thread_entry_carries_that_threads_cpu_time(two_threads):
 def test_gil_wait_goes_to_the_waiting_threads_line(two_threads):
     # Two CPU-bound threads share the GIL: each waits for it while the other runs.
     for name in ("light", "heavy"):
-        truth = two_threads.truth[name]
         line = two_threads.profile.marked(THREADS, name)
-        waited_s = truth["wall_s"] - truth["cpu_s"]
-        assert abs(line["gil_wait_s"] - waited_s) <= OFF_CPU_MARGIN_S, (name, line, waited_s)
+        truth_s = waited_s(two_threads.truth[name])
+        assert abs(line["gil_wait_s"] - truth_s) <= OFF_CPU_MARGIN_S, (name, line, truth_s)
 
 
 def test_threads_existing_before_start_and_started_after_are_both_measured(heatline):

@@ -41,6 +41,12 @@ def _caller_dirs(depth: int) -> list[str]:
 
 
 def _start(options: dict[str, Any], depth: int) -> None:
+    global _decorator_session
+    if _core.is_running() and _decorator_session:
+        # The session decorated calls started (paused between them) is not this one: it ends
+        # here, and its report is still printed at exit.
+        _decorator_documents.append(_session.stop_engine())
+        _decorator_session = False
     if _core.is_running():
         # Inside the `heatline` command (or an API session already started): resume sampling.
         _core.set_enabled(True)
@@ -65,6 +71,8 @@ def stop() -> dict[str, Any]:
     if _session.owned_by_cli:
         _core.set_enabled(False)
         return _session.snapshot()
+    global _decorator_session
+    _decorator_session = False  # if decorated calls started it, its document is returned here
     return _session.stop_engine()
 
 
@@ -89,17 +97,24 @@ class profiling:
 
 
 _decorated_depth = 0
+# Whether the session running now was started by a decorated call (not by start() or the
+# command), and the documents of such sessions that an explicit start() ended.
 _decorator_session = False
+_decorator_documents: list[dict[str, Any]] = []
+_report_registered = False
 
 
 def _report_at_exit() -> None:
     """Without the `heatline` command, decorated functions are profiled while they run and the
     report is printed to stderr when the interpreter exits."""
-    if not (_decorator_session and _core.is_running()):
+    if _decorator_session and _core.is_running():
+        _decorator_documents.append(_session.stop_engine())
+    if not _decorator_documents:
         return
     from .report import render_text
 
-    render_text(_session.stop_engine(), sys.stderr)
+    for document in _decorator_documents:
+        render_text(document, sys.stderr)
 
 
 def profile(function: F) -> F:
@@ -117,15 +132,18 @@ def profile(function: F) -> F:
 
     @functools.wraps(function)
     def profiled(*args: Any, **kwargs: Any) -> Any:
-        global _decorated_depth, _decorator_session
+        global _decorated_depth, _decorator_session, _report_registered
         if _decorated_depth == 0 and not _core.is_running():
             _session.start_engine(_session.Options(), program=sys.argv[0] if sys.argv else "",
                                   argv=list(sys.argv), program_dirs=_caller_dirs(1))
-            if not _decorator_session:
+            if not _report_registered:
                 atexit.register(_report_at_exit)
+                _report_registered = True
             _decorator_session = True
         elif _decorated_depth == 0 and _decorator_session:
             _core.set_enabled(True)
+        # Otherwise a session started with start() (or the command's) is running: it measures
+        # the call, and only its owner pauses or stops it.
         _decorated_depth += 1
         try:
             return function(*args, **kwargs)

@@ -9,6 +9,7 @@ Everything after the program (or the module name) belongs to the program.
 from __future__ import annotations
 
 import argparse
+import atexit
 import builtins
 import importlib.util
 import os
@@ -22,7 +23,6 @@ from typing import Any, NamedTuple, NoReturn, Optional, Sequence
 from . import _core, _session
 
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 # Options that take a value: the value is theirs even when it looks like a program name.
 VALUE_OPTIONS = {"--cpu-sampling-interval", "--memory-sampling-rate", "--profile-only", "--profile-exclude", "--outfile"}
 
@@ -226,8 +226,18 @@ def exit_status_of(code: Any) -> int:
     return 1
 
 
+class Terminated(SystemExit):
+    """Raised in the program by a termination signal: the program unwinds, the profile is kept,
+    and heatline then dies by the signal, as python3 would have."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
 def run(prepared: Prepared) -> int:
-    """Runs the program as __main__; returns the exit status python3 would give."""
+    """Runs the program as __main__; returns the exit status python3 would give, or minus the
+    number of the signal that ended it."""
     sys.argv = prepared.argv
     sys.path[0] = prepared.sys_path0
     try:
@@ -241,11 +251,14 @@ def run(prepared: Prepared) -> int:
             sys.modules["__main__"] = main
             exec(prepared.code, main.__dict__)
         wait_for_threads()
+    except Terminated as terminated:
+        return -terminated.signum
     except SystemExit as exit:
         return exit_status_of(exit.code)
     except KeyboardInterrupt as error:
+        # python3 prints the traceback, then dies by SIGINT (so that a shell sees 130).
         traceback.print_exception(type(error), error, program_frames(error.__traceback__))
-        return EXIT_INTERRUPTED
+        return -signal.SIGINT
     except BaseException as error:  # the program's own exception: shown as python3 shows it
         traceback.print_exception(type(error), error, program_frames(error.__traceback__))
         return 1
@@ -288,6 +301,7 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
         fail(f"--outfile {args.outfile!r} is a directory", EXIT_USAGE)
     prepared = prepare_module(program) if program.module else prepare_script(program)
     _session.owned_by_cli = True
+    atexit.register(_die_by_signal_at_exit)
     builtins.profile = _profile_builtin()  # type: ignore[attr-defined]
     pid = os.getpid()
     try:
@@ -306,11 +320,11 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
     os._exit = report_then_exit  # type: ignore[assignment]
     signal.signal(signal.SIGTERM, _terminate)
     status = run(prepared)
-    if os.getpid() != pid:
-        # A forked child that returned from the program: the parent reports.
-        real_exit(status)
-    finish(args)
-    sys.exit(status)
+    if os.getpid() == pid:
+        finish(args)
+    # A forked child that returned from the program ends as under python3 (its atexit handlers
+    # run, its buffers are flushed); only the parent reports.
+    end_as_python_would(status)
 
 
 def finish(args: argparse.Namespace) -> None:
@@ -320,9 +334,37 @@ def finish(args: argparse.Namespace) -> None:
     write_report(_session.stop_engine(), args)
 
 
+def end_as_python_would(status: int) -> NoReturn:
+    """Exits with the program's status, or dies by the signal that ended it (status < 0):
+    after the exit handlers for SIGINT (KeyboardInterrupt), at once for SIGTERM."""
+    global _signal_at_exit
+    if status == -signal.SIGINT:
+        _signal_at_exit = signal.SIGINT
+    elif status < 0:
+        die_by_signal(-status)
+    sys.exit(status & 0xFF)
+
+
+# The signal to die by once every exit handler has run (see end_as_python_would).
+_signal_at_exit = 0
+
+
+def _die_by_signal_at_exit() -> None:
+    """Registered before the program runs, so it runs after the program's own exit handlers."""
+    if _signal_at_exit:
+        die_by_signal(_signal_at_exit)
+
+
+def die_by_signal(signum: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM ends the program as it would without heatline, but the profile is kept."""
-    raise SystemExit(128 + signum)
+    raise Terminated(signum)
 
 
 def _profile_builtin() -> Any:

@@ -2,7 +2,9 @@
 with os._exit, the parent allocates on after the children are gone.
 
 Usage: mem_fork.py TRUTH_JSON
-Writes the children's exit statuses and the bytes the parent's marked line allocated. A child
+Writes the children's exit statuses, the bytes the parent's marked line allocated and the
+number of 1 MB buffers the churning threads' NumPy line allocated (while the children were
+forked: a sample counted twice across a fork shows there). A child
 exits with CHILD_STATUS only once its own allocations are done, so a child that hangs or dies
 in the profiler's allocation hooks shows in its status (or in the parent never finishing).
 """
@@ -20,11 +22,14 @@ CHILD_BYTES = 16 * MB
 PARENT_BYTES = 32 * MB
 
 
-def churn(stop):
+def churn(stop, buffer_counts):
+    count = 0
     while not stop.is_set():
-        buffers = [np.empty(MB, dtype=np.uint8) for _ in range(4)]
+        buffers = [np.empty(MB, dtype=np.uint8) for _ in range(4)]  # line: churn-numpy
         names = [str(i) for i in range(1_000)]
         del buffers, names
+        count += 4
+    buffer_counts.append(count)
 
 
 def child():
@@ -35,7 +40,8 @@ def child():
 
 def main(truth_path):
     stop = threading.Event()
-    threads = [threading.Thread(target=churn, args=(stop,)) for _ in range(2)]
+    buffer_counts = []
+    threads = [threading.Thread(target=churn, args=(stop, buffer_counts)) for _ in range(2)]
     for thread in threads:
         thread.start()
     statuses = []
@@ -49,7 +55,8 @@ def main(truth_path):
         thread.join()
     parent = np.zeros(PARENT_BYTES, dtype=np.uint8)  # line: parent
     with open(truth_path, "w") as out:
-        json.dump({"child_statuses": statuses, "parent_bytes": parent.nbytes}, out)
+        json.dump({"child_statuses": statuses, "parent_bytes": parent.nbytes,
+                   "churn_buffers": sum(buffer_counts), "buffer_bytes": MB}, out)
 
 
 if __name__ == "__main__":
