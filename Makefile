@@ -9,13 +9,14 @@ C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 C_UNITS := src/core/leaks.c src/core/live.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
 PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/report/*.py)
-# The memory truth tests again on other Pythons: memory reaches the allocators by routes that
-# differ by version (pip's NumPy takes array data from PyMem_RawMalloc on 3.12+, from malloc
-# before), so a split that breaks on one of them must fail here. Each gets .venv-truth-VERSION,
+# The memory truth tests, and the Python/native time split, again on other Pythons: memory
+# reaches the allocators by routes that differ by version (pip's NumPy takes array data from
+# PyMem_RawMalloc on 3.12+, from malloc before), and a shared libpython (3.12+) runs loader code
+# while it runs bytecode, so a split that breaks on one of them must fail here. Each gets .venv-truth-VERSION,
 # with the interpreter pyenv has for it.
 TRUTH_VERSIONS ?= 3.13
-TRUTH_TESTS := tests/test_memory_split.py tests/test_memory.py
-TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies or copy or case_study
+TRUTH_TESTS := tests/test_memory_split.py tests/test_memory.py tests/test_accuracy.py
+TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies or copy or case_study or pure_python_line or native_time
 
 .PHONY: demo install test test-c test-py test-versions smoke test-sanitize clean
 

@@ -24,6 +24,10 @@ SHARE_MARGIN_POINTS = 8
 # or all in native; a sample or two at its edges may fall on the neighbouring state. (Kernel
 # time, such as page faults, is system time and not part of this split.)
 PURE_LINE_MIN_SHARE = 0.9
+# The pure-Python line runs about 2 s (some 400 samples): its edges are a fraction of a percent.
+# 3% is more than a dozen samples, while on 3.12+ the loader's __tls_get_addr (a shared
+# libpython's thread-state read) once made 4-11% of such a line native.
+PURE_PYTHON_LINE_MIN_SHARE = 0.97
 # Blocked time against the program's own clock around each blocking call (less the run-queue
 # delay, which the profiler leaves out too): the profiler's off-CPU time is exact to the
 # helper's 10 ms beat at either end of the call; design measurements were within 0.01 s, 0.1 s
@@ -67,7 +71,7 @@ def test_native_time_goes_to_the_calling_line(native_split):
 def test_pure_python_line_is_python_time(native_split):
     python = native_split.profile.marked(NATIVE_SPLIT, "python")
     assert python is not None
-    assert python["python_s"] >= PURE_LINE_MIN_SHARE * cpu_s(python), python
+    assert python["python_s"] >= PURE_PYTHON_LINE_MIN_SHARE * cpu_s(python), python
     assert_seconds_match(time_s(python), native_split.truth["python_s"], "python line")
 
 
