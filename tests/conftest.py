@@ -8,6 +8,7 @@ tests/programs/; a line they measure carries a `# line: NAME` marker that tests 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import itertools
 import json
 import math
@@ -64,8 +65,12 @@ TOP_LEVEL_KEYS = {
 }
 
 MARKER = re.compile(r"#\s*line:\s*([\w-]+)")
-# A frame of heatline's own package in a traceback (installed or from a source tree).
-HEATLINE_FRAME = re.compile(r'File "[^"]*[/\\]heatline[/\\]')
+# A frame of heatline's own package in a traceback: a file of the installed package, or of the
+# source tree's src/heatline (a checkout's own folder may well be called heatline too, and a
+# program of tests/programs in it is not heatline's frame).
+HEATLINE_FRAME = re.compile(
+    r'File "(?:' + re.escape(os.path.dirname(importlib.util.find_spec("heatline").origin) + os.sep)
+    + r'|[^"]*[/\\]src[/\\]heatline[/\\])')
 
 
 def marked_lines(program: Path) -> dict[str, int]:
