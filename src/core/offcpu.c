@@ -95,19 +95,21 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
             thread->cpu_ns += cpu_delta;
         return 0;
     }
+    /* The delay the kernel reports now is of waits that ended since the last look, the oldest
+     * first: those of the time held from the last beat, then this beat's. */
     int64_t waited = run_queue_delay(thread);
-    off_ns -= waited;
-    /* A delay larger than this beat's off-CPU time was (partly) spent before it: in the time
-     * held from the last beat. */
-    settle_pending(s, thread, off_ns < 0 ? -off_ns : 0);
+    int64_t held_part = waited < thread->pending_off_ns ? waited : thread->pending_off_ns;
+    settle_pending(s, thread, held_part);
+    off_ns -= waited - held_part;
     if (!s->enabled)
         return 0;
     s->cpu_wait_ns += waited;
     thread->cpu_ns += cpu_delta;
     if (off_ns <= 0)
         return 0;
-    if (cpu_delta == 0 && thread->blocked_valid) {
-        /* Not run since the last look: its frames and its wait are unchanged. */
+    if (cpu_delta == 0 && thread->blocked_at_last_beat) {
+        /* Blocked at the last look and not run since: its frames and its wait are unchanged.
+         * (One found running then and not run since waits for a CPU: held below.) */
         credit_off_cpu(s, thread, &thread->blocked, thread->blocked_kind, off_ns);
         return 0;
     }

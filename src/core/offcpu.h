@@ -5,7 +5,7 @@
  * otherwise; the run-queue delay is the machine's contention (cpu_wait_s), nobody's line. The
  * kernel adds a wait on the run queue to the thread's delay only once the thread runs again, so
  * the off-CPU time of a thread found running (likely ready and waiting for a CPU) is held for one
- * beat: the delay the next beat sees, beyond that beat's own off-CPU time, is taken off it first.
+ * beat: the delay the next beat sees is taken off it first, then off that beat's own.
  * Owns: each thread's last clocks, where it was last seen blocked and why, its run-queue delay.
  * Never: reads another thread's frames with plain loads (process_vm_readv only), or sends a
  * signal to a thread (a blocked system call is never interrupted by heatline).
