@@ -162,8 +162,11 @@ def test_interrupting_signal_keeps_the_profile_and_ends_heatline_as_it_ends_pyth
 
 
 def test_program_ending_before_any_sample_gets_a_profile_with_a_message(heatline):
-    # A 0.5 s interval: the program ends long before its first sample is due.
-    run = heatline.profile(INSTANT, options=("--cpu-sampling-interval", "0.5"))
+    # The longest interval, 10 s: the first sample falls at a random moment of the first 10 s of
+    # each thread's CPU time, and the program runs a few ms of it (about 30 ms at worst, in the
+    # sanitizer build on a loaded machine), so a sample is taken in fewer than 1 run in 300. (At
+    # 0.5 s it was 1 in 20 there, and it happened.)
+    run = heatline.profile(INSTANT, options=("--cpu-sampling-interval", "10"))
     assert run.returncode == 0, run.stderr
     assert run.stdout == "instant\n"
     assert_no_heatline_traceback(run.stderr)
