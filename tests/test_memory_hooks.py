@@ -4,9 +4,11 @@ a tail call (or dlsym(RTLD_NEXT, ...) would search from heatline instead of its 
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,13 @@ import pytest
 from conftest import PROGRAMS, Profile
 
 HOOKS = PROGRAMS / "mem_hooks.py"
-# 4000 bytes(1000) objects at a 64 KiB rate: about 60 samples, so within 40% is over 3 standard
-# deviations; the objects' headers add a few percent.
-AGAIN_MB = 4000 * 1000 / (1 << 20)
-AGAIN_RELATIVE_MARGIN = 0.4
+# 16000 bytes(1000) objects (their headers included) at a 64 KiB rate: about 250 samples, a
+# relative standard deviation below sqrt(rate / bytes) = 6.3%; 5 of them is a false failure in
+# fewer than 1 run in a million. (4000 objects within 40%, headers left out of the truth, failed
+# about 1 run in 300.)
+AGAIN_RATE_BYTES = 65536
+AGAIN_MB = 16000 * sys.getsizeof(bytes(1000)) / (1 << 20)
+AGAIN_RELATIVE_MARGIN = 5 * math.sqrt(AGAIN_RATE_BYTES / (AGAIN_MB * (1 << 20)))
 
 
 @pytest.fixture(scope="module")

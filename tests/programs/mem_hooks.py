@@ -36,7 +36,7 @@ def main(out_path):
     # A session after that (heatline's wrapper is still in the chain under tracemalloc's, which
     # is gone again now) measures as usual.
     heatline.start(memory_sampling_rate=65536)
-    again = [bytes(1000) for _ in range(4000)]  # line: again
+    again = [bytes(1000) for _ in range(16000)]  # line: again
     document = heatline.stop()
     steps["again_profile"] = document
     steps["after"] = _core.hooked_slots()
