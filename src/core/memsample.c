@@ -223,16 +223,6 @@ void memsample_ignore_this_thread(void)
     memsample_guard_enter();
 }
 
-void memsample_before_fork(void)
-{
-    lock();
-}
-
-void memsample_after_fork_parent(void)
-{
-    unlock();
-}
-
 void memsample_after_fork_child(void)
 {
     atomic_flag_clear(&ring_lock);

@@ -144,10 +144,11 @@ struct memsample_losses memsample_losses(void);
 /* The calling thread's allocations and copies are never sampled (the helper's own). */
 void memsample_ignore_this_thread(void);
 
-/* Fork steps (session.c calls them in its documented order): the ring lock is held across the
- * fork; the child's hooks are off. */
-void memsample_before_fork(void);
-void memsample_after_fork_parent(void);
+/* The child's fork step (session.c calls it): hooks off, the ring lock reset. The lock is not
+ * held across the fork: a thread inside another allocator's lock (ASan's, jemalloc's) may be in
+ * a hook waiting for it while the forking thread, holding it, waits in that allocator's own fork
+ * handler for the allocator's lock (a hang seen 1 run in 10 under ASan). The child never reads
+ * the rings (its session is forgotten; a new one resets them). */
 void memsample_after_fork_child(void);
 
 #endif

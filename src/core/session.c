@@ -28,12 +28,10 @@ static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
 static void before_fork(void)
 {
     alloc_native_before_fork();
-    memsample_before_fork();
 }
 
 static void after_fork_parent(void)
 {
-    memsample_after_fork_parent();
     alloc_native_after_fork_parent();
 }
 

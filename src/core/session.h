@@ -8,10 +8,10 @@
  *   cputime - crediting CPU samples (totals, outside, samples);
  *   offcpu  - off-CPU time of each thread (blocked places, run-queue delay);
  *   places  - code objects to lines; live - live memory.
- * Fork, in this order: before - alloc_native (patch lock), memsample (ring lock); after, in the
- * parent - memsample, alloc_native (reverse); after, in the child - memsample (hooks off, lock
- * reset), alloc_native (patches kept, lock reset), then the session is forgotten: a child has
- * none of the parent's threads, timers or helper, and starts unprofiled.
+ * Fork, in this order: before - alloc_native (patch lock); after, in the parent - alloc_native;
+ * after, in the child - memsample (hooks off, ring lock reset; never held across a fork: see
+ * memsample.h), alloc_native (patches kept, lock reset), then the session is forgotten: a child
+ * has none of the parent's threads, timers or helper, and starts unprofiled.
  * Never: samples, or knows a part's internals beyond the fields it hands over.
  * Talks to: module (the Python face), every part above, sampler, memsample, alloc_python,
  * alloc_native, profile (writes the document). */
