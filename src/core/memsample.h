@@ -145,10 +145,10 @@ struct memsample_losses memsample_losses(void);
 void memsample_ignore_this_thread(void);
 
 /* The child's fork step (session.c calls it): hooks off, the ring lock reset. The lock is not
- * held across the fork: a thread inside another allocator's lock (ASan's, jemalloc's) may be in
- * a hook waiting for it while the forking thread, holding it, waits in that allocator's own fork
- * handler for the allocator's lock (a hang seen 1 run in 10 under ASan). The child never reads
- * the rings (its session is forgotten; a new one resets them). */
+ * held across the fork: a thread inside another allocator's lock (one that calls memcpy through
+ * a patched slot while it holds it) could be in a hook waiting for it while the forking thread,
+ * holding it, waits in that allocator's own fork handler. The child never reads the rings (its
+ * session is forgotten; a new one resets them). */
 void memsample_after_fork_child(void);
 
 #endif
