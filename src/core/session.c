@@ -238,7 +238,7 @@ static void warn(struct warnings *w, const char *format, unsigned long long coun
 }
 
 /* Every failure a part counted, one line each. */
-static void collect_warnings(const struct session *s, struct warnings *w)
+static void collect_warnings(const struct session *s, const struct memsample_losses *losses, struct warnings *w)
 {
     w->count = 0;
     warn(w, "%llu CPU samples were lost: a thread's ring was full when its timer fired", (unsigned long long)s->dropped);
@@ -248,14 +248,13 @@ static void collect_warnings(const struct session *s, struct warnings *w)
          (unsigned long long)s->signal_replaced);
     if (!s->memory)
         return;
-    struct memsample_losses losses = memsample_losses();
-    warn(w, "%llu memory events were lost: the hooks' ring was full", losses.ring_full);
+    warn(w, "%llu memory events were lost: the hooks' ring was full", losses->ring_full);
     char format[WARNING_SIZE];
     snprintf(format, sizeof format,
              "%%llu sampled allocations were counted but never tracked as live: more than %u sampled "
              "blocks were live at once",
              MEMORY_LIVE_BLOCKS_LIMIT);
-    warn(w, format, losses.untracked + s->live.untracked);
+    warn(w, format, losses->untracked + s->live.untracked);
     warn(w, "%llu relocation slots could not be patched or restored (mprotect refused): some native "
             "memory may be unseen",
          alloc_native_patch_failures());
@@ -279,8 +278,8 @@ static char *write_document(struct session *s, const struct profiled_function *f
         }
     }
     struct warnings warnings;
-    collect_warnings(s, &warnings);
     struct memsample_losses losses = s->memory ? memsample_losses() : (struct memsample_losses){0, 0};
+    collect_warnings(s, &losses, &warnings);
     struct profile_input input = {
         .program = s->config.program,
         .argv = &s->config.argv,
