@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cputime.h"
 #include "frames.h"
@@ -231,8 +232,13 @@ static void *helper_main(void *argument)
         }
         while (!s->stopping && pthread_cond_timedwait(&s->wake, &s->lock, &next) == 0)
             ;
-        if (!s->stopping)
-            helper_beat(s);
+        if (s->stopping)
+            break;
+        helper_beat(s);
+        struct timespec own;
+        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &own) == 0)
+            s->helper_cpu_ns = (int64_t)own.tv_sec * 1000000000LL + own.tv_nsec;
+        session_after_beat(s);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;

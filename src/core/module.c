@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc_native.h"
 #include "session.h"
@@ -57,6 +58,15 @@ static int copy_str_list(PyObject *config, const char *key, struct string_list *
     }
     Py_DECREF(items);
     return 0;
+}
+
+/* An optional str: absent or None leaves NULL. */
+static int copy_optional_str(PyObject *config, const char *key, char **out)
+{
+    PyObject *value = PyDict_GetItemString(config, key);
+    if (!value || value == Py_None)
+        return 0;
+    return copy_str(config, key, out);
 }
 
 static int read_flag(PyObject *config, const char *key, int *out)
@@ -130,8 +140,16 @@ static int read_config(PyObject *config, struct session_config *out)
         copy_str_list(config, "argv", &out->argv) < 0 || read_call_opcodes(config, out->call_opcodes) < 0 ||
         copy_str(config, "program", &out->program) < 0 ||
         copy_str(config, "python_version", &out->python_version) < 0 ||
-        copy_str(config, "heatline_version", &out->heatline_version) < 0)
+        copy_str(config, "heatline_version", &out->heatline_version) < 0 ||
+        copy_optional_str(config, "output_dir", &out->output_dir) < 0 ||
+        copy_optional_str(config, "start_method", &out->start_method) < 0)
         return -1;
+    PyObject *run_start = PyDict_GetItemString(config, "run_start_ns");
+    if (run_start && run_start != Py_None) {
+        out->run_start_ns = PyLong_AsLongLong(run_start);
+        if (out->run_start_ns == -1 && PyErr_Occurred())
+            return -1;
+    }
     return 0;
 }
 
@@ -283,7 +301,18 @@ static PyObject *core_hooked_slots(PyObject *module, PyObject *unused)
     return PyLong_FromSize_t(alloc_native_patched_slots());
 }
 
+static PyObject *core_monotonic_ns(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return PyLong_FromLongLong((long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+}
+
 static PyMethodDef core_methods[] = {
+    {"monotonic_ns", core_monotonic_ns, METH_NOARGS,
+     "monotonic_ns() -> int: the engine's clock (CLOCK_MONOTONIC), shared by every process of a run."},
     {"hooked_slots", core_hooked_slots, METH_NOARGS,
      "hooked_slots() -> int: relocation slots of loaded libraries that point to heatline's memory hooks now."},
     {"start", core_start, METH_O, "start(config: dict) -> None: start a profiling session."},

@@ -301,6 +301,40 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
         jsonw_string(w, NO_SAMPLE_MESSAGE);
 }
 
+static void write_process(struct jsonw *w, const struct profile_input *input)
+{
+    const struct profile_process *p = &input->process;
+    jsonw_key(w, "processes");
+    jsonw_begin_array(w);
+    jsonw_begin_object(w);
+    jsonw_key(w, "pid");
+    jsonw_int(w, p->pid);
+    jsonw_key(w, "ppid");
+    jsonw_int(w, p->ppid);
+    jsonw_key(w, "argv");
+    write_string_list(w, input->argv);
+    jsonw_key(w, "start_method");
+    if (p->start_method)
+        jsonw_string(w, p->start_method);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "start_s");
+    jsonw_double(w, p->start_s);
+    jsonw_key(w, "elapsed_s");
+    jsonw_double(w, input->elapsed_s);
+    jsonw_key(w, "cpu_s");
+    jsonw_double(w, p->cpu_s);
+    jsonw_key(w, "peak_mb");
+    if (input->memory)
+        jsonw_double(w, input->live->peak_bytes / MB);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "complete");
+    jsonw_bool(w, p->complete);
+    jsonw_end_object(w);
+    jsonw_end_array(w);
+}
+
 static void write_totals(struct jsonw *w, const struct profile_input *input)
 {
     jsonw_key(w, "totals");
@@ -350,17 +384,7 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     } else {
         jsonw_null(w);
     }
-    jsonw_key(w, "processes");
-    jsonw_begin_array(w);
-    jsonw_begin_object(w);
-    jsonw_key(w, "pid");
-    jsonw_int(w, input->pid);
-    jsonw_key(w, "argv");
-    write_string_list(w, input->argv);
-    jsonw_key(w, "elapsed_s");
-    jsonw_double(w, input->elapsed_s);
-    jsonw_end_object(w);
-    jsonw_end_array(w);
+    write_process(w, input);
     jsonw_key(w, "threads");
     jsonw_begin_array(w);
     for (size_t i = 0; i < input->thread_count; i++) {

@@ -32,12 +32,22 @@ struct profiled_function {
     int32_t last_line;
 };
 
+/* The process a document describes (its entry in `processes`). */
+struct profile_process {
+    int64_t pid;
+    int64_t ppid;
+    const char *start_method; /* how it was started, when known ("fork", "spawn", ...); NULL: not */
+    double start_s;           /* when its profiling started, in seconds after the run's first process's */
+    double cpu_s;             /* CPU time of its threads while profiled (heatline's helper not included) */
+    int complete;             /* 0: written while it ran (it may have been killed before its last one) */
+};
+
 struct profile_input {
     const char *program;
     const struct string_list *argv;
     const char *python_version;
     const char *heatline_version;
-    int64_t pid;
+    struct profile_process process;
     double elapsed_s;
     double cpu_sampling_interval_s;
     int64_t samples;

@@ -2,6 +2,10 @@
 #define _GNU_SOURCE
 #include "session.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,9 @@
 
 #define WARNING_SIZE 200
 #define MAX_WARNINGS 8
+/* How often a child process's document is rewritten while it runs: a child killed with SIGKILL
+ * loses at most this much. */
+#define OUTPUT_INTERVAL_NS 1000000000LL
 
 static struct session *session;
 static int signal_replaced_last;
@@ -50,6 +57,43 @@ static void install_fork_handler(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
+/* ---- SIGTERM in a process that writes its document to a file -------------------------------- */
+
+/* The signal that asked this process to end, held until the helper has written the document. */
+static atomic_int terminate_signal;
+
+static void on_terminate(int signo)
+{
+    atomic_store_explicit(&terminate_signal, signo, memory_order_relaxed);
+}
+
+static int terminate_handler_installed(void)
+{
+    struct sigaction current;
+    return sigaction(SIGTERM, NULL, &current) == 0 && !(current.sa_flags & SA_SIGINFO) &&
+           current.sa_handler == on_terminate;
+}
+
+/* Only where the default action (death) is in place: a program's own handler stays its own. */
+static void hold_terminate_signal(void)
+{
+    struct sigaction current;
+    if (sigaction(SIGTERM, NULL, &current) != 0 || (current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL)
+        return;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_terminate;
+    action.sa_flags = SA_RESTART; /* the program's system calls never see it */
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+}
+
+static void release_terminate_signal(void)
+{
+    if (terminate_handler_installed())
+        signal(SIGTERM, SIG_DFL);
+}
+
 /* ---- starting and stopping the parts ------------------------------------------------------- */
 
 void session_config_free(struct session_config *config)
@@ -59,6 +103,8 @@ void session_config_free(struct session_config *config)
     free(config->program);
     free(config->python_version);
     free(config->heatline_version);
+    free(config->output_dir);
+    free(config->start_method);
     memset(config, 0, sizeof *config);
 }
 
@@ -68,6 +114,7 @@ static void free_session(struct session *s)
     live_free(&s->live);
     linetable_free(s->lines);
     session_config_free(&s->config);
+    free(s->output_path);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
     free(s);
@@ -121,6 +168,25 @@ static void set_interpreter_code(void)
     if (platform_loader_code(&ranges[count].start, &ranges[count].end) == 0)
         count++;
     sampler_set_interpreter_code(ranges, count);
+}
+
+static int64_t process_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) != 0)
+        return 0;
+    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+static int set_output_path(struct session *s)
+{
+    size_t size = strlen(s->config.output_dir) + 32;
+    s->output_path = malloc(size);
+    if (!s->output_path)
+        return -1;
+    snprintf(s->output_path, size, "%s/%lld.json", s->config.output_dir, (long long)getpid());
+    s->next_output_ns = s->start_ns; /* at the first beat: the run learns of the process at once */
+    return 0;
 }
 
 static struct session *new_session(struct session_config *config)
@@ -182,6 +248,13 @@ int session_start(struct session_config *config, char *error, size_t error_size)
     s->enabled = s->config.start_enabled;
     s->last_beat_ns = threads_monotonic_ns();
     s->start_ns = s->last_beat_ns;
+    s->ppid = getppid();
+    s->process_cpu_start_ns = process_cpu_ns();
+    if (s->config.output_dir && set_output_path(s) < 0) {
+        abandon(s);
+        snprintf(error, error_size, "could not set up the profiler (out of memory?)");
+        return -1;
+    }
     sampler_set_enabled(s->enabled);
     helper_update_threads(s, s->last_beat_ns);
     if (s->config.memory_sampling_rate_bytes > 0 && start_memory(s) < 0) {
@@ -194,6 +267,8 @@ int session_start(struct session_config *config, char *error, size_t error_size)
         snprintf(error, error_size, "could not start the helper thread");
         return -1;
     }
+    if (s->output_path)
+        hold_terminate_signal();
     session = s;
     return 0;
 }
@@ -260,7 +335,8 @@ static void collect_warnings(const struct session *s, const struct memsample_los
          alloc_native_patch_failures());
 }
 
-static char *write_document(struct session *s, const struct profiled_function *functions, size_t function_count)
+static char *write_document(struct session *s, const struct profiled_function *functions, size_t function_count,
+                            int complete)
 {
     size_t thread_total = s->finished_count + s->thread_count;
     struct profile_thread *threads = calloc(thread_total + 1, sizeof *threads);
@@ -285,7 +361,15 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .argv = &s->config.argv,
         .python_version = s->config.python_version,
         .heatline_version = s->config.heatline_version,
-        .pid = getpid(),
+        .process =
+            {
+                .pid = getpid(),
+                .ppid = s->ppid,
+                .start_method = s->config.start_method,
+                .start_s = s->config.run_start_ns ? (double)(s->start_ns - s->config.run_start_ns) / 1e9 : 0.0,
+                .cpu_s = (double)(process_cpu_ns() - s->process_cpu_start_ns - s->helper_cpu_ns) / 1e9,
+                .complete = complete,
+            },
         .elapsed_s = (double)s->elapsed_ns / 1e9,
         .cpu_sampling_interval_s = (double)s->config.cpu_sampling_interval_ns / 1e9,
         .samples = s->samples,
@@ -317,9 +401,61 @@ char *session_snapshot(const struct profiled_function *functions, size_t count)
     if (!session)
         return NULL;
     pthread_mutex_lock(&session->lock);
-    char *document = write_document(session, functions, count);
+    char *document = write_document(session, functions, count, 0);
     pthread_mutex_unlock(&session->lock);
     return document;
+}
+
+/* The document to config.output_dir: written whole to a temporary name, then renamed, so a
+ * reader never sees half of one. A failure (the run's directory is gone) is not the program's. */
+static void write_output(struct session *s, int complete)
+{
+    char *document = write_document(s, NULL, 0, complete);
+    size_t size = strlen(s->output_path) + 8;
+    char *temporary = malloc(size);
+    if (!document || !temporary) {
+        free(document);
+        free(temporary);
+        return;
+    }
+    snprintf(temporary, size, "%s.tmp", s->output_path);
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        size_t length = strlen(document), done = 0;
+        while (done < length) {
+            ssize_t n = write(fd, document + done, length - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            done += (size_t)n;
+        }
+        close(fd);
+        if (done == length)
+            rename(temporary, s->output_path);
+        else
+            unlink(temporary);
+    }
+    free(temporary);
+    free(document);
+}
+
+void session_after_beat(struct session *s)
+{
+    if (!s->output_path)
+        return;
+    int signo = atomic_exchange_explicit(&terminate_signal, 0, memory_order_relaxed);
+    if (signo) {
+        write_output(s, 1);
+        /* As it would have without heatline: the default action, for the whole process. */
+        signal(signo, SIG_DFL);
+        kill(getpid(), signo);
+        return;
+    }
+    if (s->last_beat_ns >= s->next_output_ns) {
+        write_output(s, 0);
+        s->next_output_ns = s->last_beat_ns + OUTPUT_INTERVAL_NS;
+    }
 }
 
 char *session_stop(const struct profiled_function *functions, size_t count)
@@ -337,7 +473,11 @@ char *session_stop(const struct profiled_function *functions, size_t count)
     helper_finish_threads(s);
     /* What the hooks wrote before they stopped, at the last beat's time. */
     helper_drain_memory(s, s->last_beat_ns);
-    char *document = write_document(s, functions, count);
+    char *document = write_document(s, functions, count, 1);
+    if (s->output_path) {
+        write_output(s, 1);
+        release_terminate_signal();
+    }
     signal_replaced_last = s->signal_replaced;
     session = NULL;
     free_session(s);

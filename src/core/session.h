@@ -11,7 +11,12 @@
  * Fork, in this order: before - alloc_native (patch lock); after, in the parent - alloc_native;
  * after, in the child - memsample (hooks off, ring lock reset; never held across a fork: see
  * memsample.h), alloc_native (patches kept, lock reset), then the session is forgotten: a child
- * has none of the parent's threads, timers or helper, and starts unprofiled.
+ * has none of the parent's threads, timers or helper, and starts unprofiled (the Python layer
+ * starts a new session in it when the run profiles its children).
+ * Children's documents: a session with config.output_dir set writes its document there, as
+ * PID.json (written to PID.json.tmp, then renamed), at its first beat, every second after, and
+ * at its end; a SIGTERM that finds the default action in place is held until the helper has
+ * written the last one, then the process dies by it as it would have.
  * Never: samples, or knows a part's internals beyond the fields it hands over.
  * Talks to: module (the Python face), every part above, sampler, memsample, alloc_python,
  * alloc_native, profile (writes the document). */
@@ -47,6 +52,12 @@ struct session_config {
     struct string_list argv;
     char *python_version;
     char *heatline_version;
+    /* A process of a run that profiles its children: its documents go to
+     * output_dir/PID.json, rewritten every second while it runs and at its end (NULL: the
+     * document is only returned, as in the run's first process). */
+    char *output_dir;
+    char *start_method;   /* how this process was started, when known; NULL: not known */
+    int64_t run_start_ns; /* CLOCK_MONOTONIC when the run's first process started profiling; 0: now */
 };
 
 struct tracked_thread {
@@ -93,6 +104,7 @@ struct session {
     pthread_t helper;
     int stopping;
     pid_t helper_tid;
+    int64_t helper_cpu_ns; /* the helper's own CPU time, read at each beat */
     pid_t main_tid;
     struct tracked_thread **threads; /* ascending by tid */
     size_t thread_count;
@@ -115,6 +127,11 @@ struct session {
     struct counters outside;
     int64_t cpu_wait_ns;
     int signal_replaced;
+    /* this process */
+    pid_t ppid;
+    int64_t process_cpu_start_ns;
+    char *output_path;        /* config.output_dir/PID.json, or NULL */
+    int64_t next_output_ns;   /* when the helper writes it next */
     /* memory, when config.memory_sampling_rate_bytes > 0 */
     int memory;
     struct live_memory live;
@@ -134,6 +151,10 @@ int session_is_enabled(void);
 char *session_snapshot(const struct profiled_function *functions, size_t count);
 /* Ends the session and returns its document (malloc'd JSON), or NULL. */
 char *session_stop(const struct profiled_function *functions, size_t count);
+/* Called by the helper after each beat, with the session's lock held: writes the document to
+ * config.output_dir when due, and ends the process as SIGTERM would once its last document is
+ * written. */
+void session_after_beat(struct session *s);
 /* 1 if the program replaced the sampler's signal handler during the (last) session. */
 int session_signal_was_replaced(void);
 

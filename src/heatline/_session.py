@@ -15,9 +15,9 @@ import platform
 import site
 import sys
 import sysconfig
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, NoReturn, Optional, Sequence
 
-from . import _core
+from . import _core, _processes
 from ._version import VERSION
 
 DEFAULT_CPU_SAMPLING_INTERVAL_S = 0.005
@@ -37,12 +37,12 @@ class Options:
     """What a user can choose about a session (CLI flags and API keywords)."""
 
     KEYWORDS = ("cpu_sampling_interval", "profile_all", "profile_only", "profile_exclude", "reduced_profile",
-                "cpu_only", "memory_sampling_rate")
+                "cpu_only", "memory_sampling_rate", "children")
 
     def __init__(self, cpu_sampling_interval: float = DEFAULT_CPU_SAMPLING_INTERVAL_S, profile_all: bool = False,
                  profile_only: Iterable[str] | str = (), profile_exclude: Iterable[str] | str = (),
                  reduced_profile: bool = False, cpu_only: bool = False,
-                 memory_sampling_rate: int = DEFAULT_MEMORY_SAMPLING_RATE_BYTES) -> None:
+                 memory_sampling_rate: int = DEFAULT_MEMORY_SAMPLING_RATE_BYTES, children: bool = True) -> None:
         self.cpu_sampling_interval = float(cpu_sampling_interval)
         self.profile_all = bool(profile_all)
         self.profile_only = split_patterns(profile_only)
@@ -52,6 +52,11 @@ class Options:
         if isinstance(memory_sampling_rate, bool) or not isinstance(memory_sampling_rate, int):
             raise TypeError("memory_sampling_rate must be an int (bytes)")
         self.memory_sampling_rate = memory_sampling_rate
+        self.children = bool(children)
+
+    def keywords(self) -> dict[str, Any]:
+        """The options as keywords again (what a child process is started with)."""
+        return {key: getattr(self, key) for key in self.KEYWORDS}
 
     @classmethod
     def from_keywords(cls, keywords: dict[str, Any]) -> "Options":
@@ -120,22 +125,133 @@ def engine_config(options: Options, *, program: str, argv: Sequence[str], progra
     }
 
 
+# ---- the session of this process, and the processes of the run -----------------------------
+
+# The run's children: held by its first process (None with children=False, or in a child).
+_run: Optional[_processes.Run] = None
+# The run a child process belongs to (None in the first process).
+_child_spec: Optional[dict[str, Any]] = None
+# What a forked child needs to start its own session: the running session's options and
+# engine configuration, and whether sampling was on at the fork.
+_running: Optional[tuple[Options, dict[str, Any]]] = None
+_enabled_at_fork = True
+# The `heatline` command's report, written when its process leaves through os._exit.
+on_first_process_exit: Optional[Callable[[], None]] = None
+# The `heatline` command's SIGTERM handler: a forked child goes back to the default action.
+first_process_sigterm_handler: Any = None
+_hooks_registered = False
+_real_exit = os._exit
+
+
 def start_engine(options: Options, *, program: str, argv: Sequence[str], program_dirs: Sequence[str],
                  enabled: bool = True) -> None:
-    _core.start(engine_config(options, program=program, argv=argv, program_dirs=program_dirs, enabled=enabled))
-    global _stop_at_exit_registered
-    if not _stop_at_exit_registered:
-        # A session nobody stopped must end before the interpreter tears its threads down.
-        atexit.register(_stop_quietly)
-        _stop_at_exit_registered = True
+    """Starts this process's session; in a run's first process, children are profiled too
+    unless options.children is false."""
+    global _run, _running
+    config = engine_config(options, program=program, argv=argv, program_dirs=program_dirs, enabled=enabled)
+    run = None
+    if options.children and _child_spec is None and _run is None:
+        run = _processes.begin(options.keywords(), config["program_dirs"], program, _core.monotonic_ns())
+    try:
+        _core.start(config)
+    except BaseException:
+        if run is not None:
+            _processes.end(run)
+        raise
+    _run = run or _run
+    _running = (options, config)
+    _register_process_hooks()
 
 
-_stop_at_exit_registered = False
+def start_child(spec: dict[str, Any], start_method: str, argv: list[str]) -> None:
+    """Starts the session of a process that a profiled run started (heatline._child)."""
+    global _child_spec, _running
+    options = Options.from_keywords(spec["options"])
+    config = engine_config(options, program=str(spec.get("program", "")), argv=argv,
+                           program_dirs=spec["program_dirs"], enabled=True)
+    config.update(output_dir=spec["dir"], start_method=start_method, run_start_ns=spec["run_start_ns"])
+    _core.start(config)
+    _child_spec = spec
+    _running = (options, config)
+    _register_process_hooks()
+
+
+def is_child() -> bool:
+    return _child_spec is not None
+
+
+def _register_process_hooks() -> None:
+    """Once per process: the fork hooks, the exit handler, and os._exit's wrapper."""
+    global _hooks_registered
+    if _hooks_registered:
+        return
+    _hooks_registered = True
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+    atexit.register(_at_exit)
+    os._exit = _exit_now  # type: ignore[assignment]
+
+
+def _before_fork() -> None:
+    global _enabled_at_fork
+    _enabled_at_fork = bool(_core.is_enabled())
+
+
+def _after_fork_in_child() -> None:
+    """The engine forgot the parent's session at the fork (session.c); a run that profiles its
+    children starts the child's own here, before the child runs any of the program's code."""
+    global _run, _child_spec, _running
+    _processes.default_sigterm(first_process_sigterm_handler)
+    running, spec = _running, (_run.spec if _run is not None else _child_spec)
+    _running = None
+    _run = None
+    if running is None or spec is None:
+        _child_spec = None
+        return
+    options, config = running
+    method = "forkserver" if config.get("start_method") == "forkserver" else "fork"
+    config = dict(config, output_dir=spec["dir"], start_method=method, run_start_ns=spec["run_start_ns"],
+                  argv=[str(arg) for arg in sys.argv], enabled=_enabled_at_fork)
+    try:
+        _core.start(config)
+    except (RuntimeError, ValueError):
+        _child_spec = None
+        return
+    _child_spec = spec
+    _running = (options, config)
+
+
+def _at_exit() -> None:
+    """A session still running when the interpreter exits: a child's document is written; the
+    `heatline` command's own session is its to report (cli.py); an API session nobody stopped
+    ends quietly, before the interpreter tears its threads down."""
+    if not _core.is_running() or (owned_by_cli and _child_spec is None):
+        return
+    if _child_spec is not None:
+        _core.stop(None)
+        return
+    _stop_quietly()
+
+
+def _exit_now(status: int) -> NoReturn:
+    """os._exit skips every exit handler: the session's document is written first."""
+    try:
+        if _core.is_running():
+            if _child_spec is not None:
+                _core.stop(None)
+            elif on_first_process_exit is not None:
+                on_first_process_exit()
+    finally:
+        _real_exit(status)
 
 
 def _stop_quietly() -> None:
+    global _run, _running
     if _core.is_running():
         _core.stop(None)
+    _running = None
+    if _run is not None:
+        _processes.end(_run)
+        _run = None
 
 
 def _functions_argument() -> Optional[list[tuple[str, str, int, int]]]:
@@ -143,16 +259,27 @@ def _functions_argument() -> Optional[list[tuple[str, str, int, int]]]:
 
 
 def stop_engine() -> dict[str, Any]:
-    """Ends the session; returns its document."""
+    """Ends the session; returns its document, with the children's merged in (in a run's first
+    process)."""
+    global _run, _running
     document = json.loads(_core.stop(_functions_argument()))
+    _running = None
     if _core.signal_was_replaced():
         print("heatline: the program replaced heatline's sampling signal handler; "
               "CPU samples after that point were lost", file=sys.stderr)
-    return document
+    if _child_spec is not None:
+        return document
+    children = _processes.end(_run) if _run is not None else []
+    _run = None
+    return _processes.merge(document, children)
 
 
 def snapshot() -> dict[str, Any]:
-    return json.loads(_core.snapshot(_functions_argument()))
+    """The document so far, with the children's documents so far."""
+    document = json.loads(_core.snapshot(_functions_argument()))
+    if _child_spec is not None:
+        return document
+    return _processes.merge(document, _processes.collect(_run.directory) if _run is not None else [])
 
 
 def code_line_range(code: Any) -> tuple[int, int]:

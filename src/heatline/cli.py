@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "time, memory allocated, peak or copies, and suspected leaks (the JSON "
                              "document always holds every line)")
 
+    scope.add_argument("--no-children", action="store_true",
+                       help="profile this process only, not the Python processes it starts "
+                            "(multiprocessing, subprocess, os.fork)")
+
     control = parser.add_argument_group("control")
     control.add_argument("--off", action="store_true",
                          help="start with profiling off; the program turns it on with heatline.start()")
@@ -136,6 +140,7 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Opt
         reduced_profile=args.reduced_profile,
         cpu_only=args.cpu_only,
         memory_sampling_rate=args.memory_sampling_rate,
+        children=not args.no_children,
     )
     return args, options, program
 
@@ -226,15 +231,6 @@ def exit_status_of(code: Any) -> int:
     return 1
 
 
-class Terminated(SystemExit):
-    """Raised in the program by a termination signal: the program unwinds, the profile is kept,
-    and heatline then dies by the signal, as python3 would have."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(128 + signum)
-        self.signum = signum
-
-
 def run(prepared: Prepared) -> int:
     """Runs the program as __main__; returns the exit status python3 would give, or minus the
     number of the signal that ended it."""
@@ -251,8 +247,6 @@ def run(prepared: Prepared) -> int:
             sys.modules["__main__"] = main
             exec(prepared.code, main.__dict__)
         wait_for_threads()
-    except Terminated as terminated:
-        return -terminated.signum
     except SystemExit as exit:
         return exit_status_of(exit.code)
     except KeyboardInterrupt as error:
@@ -296,61 +290,58 @@ def write_report(document: dict[str, Any], args: argparse.Namespace) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
+    global _args, _first_pid
     args, options, program = parse_options(sys.argv[1:] if argv is None else argv)
     if args.outfile and os.path.isdir(args.outfile):
         fail(f"--outfile {args.outfile!r} is a directory", EXIT_USAGE)
     prepared = prepare_module(program) if program.module else prepare_script(program)
     _session.owned_by_cli = True
-    atexit.register(_die_by_signal_at_exit)
+    _args, _first_pid = args, os.getpid()
+    # Registered before the program runs, so it runs after the program's own exit handlers
+    # (multiprocessing's among them, which wait for its children).
+    atexit.register(_finish_at_exit)
     builtins.profile = _profile_builtin()  # type: ignore[attr-defined]
-    pid = os.getpid()
     try:
         _session.start_engine(options, program=prepared.path if not prepared.module else f"-m {prepared.module}",
                               argv=prepared.argv, program_dirs=[prepared.program_dir], enabled=not args.off)
     except (RuntimeError, ValueError) as error:
         fail(str(error), 1)
-    real_exit = os._exit
-
-    def report_then_exit(status: int) -> NoReturn:
-        """os._exit skips every cleanup: the profile is written first (not in a forked child)."""
-        if os.getpid() == pid and _core.is_running():
-            finish(args)
-        real_exit(status)
-
-    os._exit = report_then_exit  # type: ignore[assignment]
+    _session.on_first_process_exit = finish
+    _session.first_process_sigterm_handler = _terminate
     signal.signal(signal.SIGTERM, _terminate)
-    status = run(prepared)
-    if os.getpid() == pid:
-        finish(args)
-    # A forked child that returned from the program ends as under python3 (its atexit handlers
-    # run, its buffers are flushed); only the parent reports.
-    end_as_python_would(status)
+    end_as_python_would(run(prepared))
 
 
-def finish(args: argparse.Namespace) -> None:
-    """Stops profiling and writes the report; Ctrl-C no longer interrupts from here."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.stdout.flush()
-    write_report(_session.stop_engine(), args)
-
-
-def end_as_python_would(status: int) -> NoReturn:
-    """Exits with the program's status, or dies by the signal that ended it (status < 0):
-    after the exit handlers for SIGINT (KeyboardInterrupt), at once for SIGTERM."""
-    global _signal_at_exit
-    if status == -signal.SIGINT:
-        _signal_at_exit = signal.SIGINT
-    elif status < 0:
-        die_by_signal(-status)
-    sys.exit(status & 0xFF)
-
-
+_args: Optional[argparse.Namespace] = None
+_first_pid = 0
+_finished = False
 # The signal to die by once every exit handler has run (see end_as_python_would).
 _signal_at_exit = 0
 
 
-def _die_by_signal_at_exit() -> None:
-    """Registered before the program runs, so it runs after the program's own exit handlers."""
+def finish() -> None:
+    """Stops profiling and writes the report, once, in the command's own process (a forked
+    child's session is heatline._session's). Ctrl-C no longer interrupts from here."""
+    global _finished
+    if _finished or os.getpid() != _first_pid or not _core.is_running() or _args is None:
+        return
+    _finished = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout.flush()
+    write_report(_session.stop_engine(), _args)
+
+
+def end_as_python_would(status: int) -> NoReturn:
+    """Exits with the program's status, or dies by the signal that ended it (status < 0) once
+    the exit handlers have run, as python3 does after a KeyboardInterrupt."""
+    global _signal_at_exit
+    if status < 0:
+        _signal_at_exit = -status
+    sys.exit(status & 0xFF)
+
+
+def _finish_at_exit() -> None:
+    finish()
     if _signal_at_exit:
         die_by_signal(_signal_at_exit)
 
@@ -363,8 +354,10 @@ def die_by_signal(signum: int) -> None:
 
 
 def _terminate(signum: int, frame: Any) -> None:
-    """SIGTERM ends the program as it would without heatline, but the profile is kept."""
-    raise Terminated(signum)
+    """SIGTERM: the report is written, then the process dies by the signal at once, as it would
+    have without heatline (no exception reaches the program, no exit handler runs)."""
+    finish()
+    die_by_signal(signum)
 
 
 def _profile_builtin() -> Any:

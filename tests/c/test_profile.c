@@ -32,7 +32,7 @@ static struct profile_input sample_input(struct linetable *table, struct string_
     input.argv = argv;
     input.python_version = "3.11.7";
     input.heatline_version = "0.1.0";
-    input.pid = 42;
+    input.process.pid = 42;
     input.elapsed_s = 5;
     input.cpu_sampling_interval_s = 0.01;
     input.samples = 400;
