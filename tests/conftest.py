@@ -52,8 +52,9 @@ LINE_KEYS = {
     "line", "source", *COUNTERS,
     "python_percent", "native_percent", "system_percent", "gil_wait_percent",
     "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb",
-    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
+    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak", "processes",
 }
+PROCESS_KEYS = {"pid", "ppid", "argv", "start_method", "start_s", "elapsed_s", "cpu_s", "peak_mb", "complete"}
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
 TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
                "copy_mb", "gpu_percent"}
@@ -196,9 +197,18 @@ class Profile:
         assert all(totals[key] >= 0 for key in (*COUNTERS, "outside_program_s"))
         assert doc["processes"], "at least the profiled process itself"
         for process in doc["processes"]:
+            assert PROCESS_KEYS <= process.keys(), PROCESS_KEYS - process.keys()
             assert isinstance(process["pid"], int) and process["elapsed_s"] >= 0
+            assert process["start_s"] >= 0 and process["cpu_s"] >= 0, process
             assert all(isinstance(arg, str) for arg in process["argv"])
+        pids = {process["pid"] for process in doc["processes"]}
+        assert len(pids) == len(doc["processes"]), doc["processes"]
+        assert doc["processes"][0]["start_method"] is None
+        for path, entry in doc["files"].items():
+            for item in entry["lines"] + entry["functions"]:
+                assert item["processes"] and set(item["processes"]) <= pids, (path, item)
         for thread in doc["threads"]:
+            assert thread["pid"] in pids, thread
             assert isinstance(thread["tid"], int)
             assert all(thread[key] >= 0 for key in COUNTERS)
         if doc["profiled_functions"] is not None:

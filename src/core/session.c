@@ -170,6 +170,8 @@ static void set_interpreter_code(void)
     sampler_set_interpreter_code(ranges, count);
 }
 
+static void write_output(struct session *s, int complete);
+
 static int64_t process_cpu_ns(void)
 {
     struct timespec now;
@@ -185,7 +187,6 @@ static int set_output_path(struct session *s)
     if (!s->output_path)
         return -1;
     snprintf(s->output_path, size, "%s/%lld.json", s->config.output_dir, (long long)getpid());
-    s->next_output_ns = s->start_ns; /* at the first beat: the run learns of the process at once */
     return 0;
 }
 
@@ -267,8 +268,14 @@ int session_start(struct session_config *config, char *error, size_t error_size)
         snprintf(error, error_size, "could not start the helper thread");
         return -1;
     }
-    if (s->output_path)
+    if (s->output_path) {
         hold_terminate_signal();
+        /* The run knows of the process from its start, whatever happens to it later. */
+        pthread_mutex_lock(&s->lock);
+        write_output(s, 0);
+        s->next_output_ns = s->last_beat_ns + OUTPUT_INTERVAL_NS;
+        pthread_mutex_unlock(&s->lock);
+    }
     session = s;
     return 0;
 }

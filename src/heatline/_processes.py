@@ -233,6 +233,13 @@ def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s:
     return dict(sorted(result.items(), key=lambda item: (-item[1]["percent"], item[0])))
 
 
+def _did_work(document: dict[str, Any]) -> bool:
+    """Whether a process ran any of the program's lines (multiprocessing's own helpers, such as
+    the resource tracker, outlive the run without doing any)."""
+    return any(sum(entry.get(key, 0) for key in KINDS) > 0 or (entry["lines"] and any(
+        line.get("alloc_mb") for line in entry["lines"])) for entry in document.get("files", {}).values())
+
+
 def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's profile: `first`'s document with every child's added in. Times, allocation and
     copy volumes add up; peak figures stay per process (the highest); each line says which
@@ -272,7 +279,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
         process = child["processes"][0]
         prefix = f"process {process['pid']}: "
         warnings.extend(prefix + warning for warning in child.get("warnings", []))
-        if not process.get("complete"):
+        if not process.get("complete") and _did_work(child):
             warnings.append(prefix + "its last document was written while it ran (it was killed, or was still "
                             "running when the run ended): up to its last second may be missing")
     merged["warnings"] = warnings

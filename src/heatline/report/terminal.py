@@ -65,6 +65,8 @@ _MEMORY_COLOR = "blue"
 _SPARKLINE_WIDTH = 12
 _FOOTPRINT_WIDTH = 40
 _TOP_MEMORY_LINES = 10
+# Rows of the process table; the JSON document lists every process.
+_MAX_PROCESS_ROWS = 20
 _LEAK_COLOR = "bold red"
 _WARNING_COLOR = "bold yellow"
 
@@ -176,6 +178,8 @@ def render_text(
     notes = _scope_notes(shown, reduced)
     if notes:
         sections.append(Group(*notes))
+    if len(shown.get("processes", [])) > 1:
+        sections.append(_process_table(shown, view))
     if has_memory(shown):
         sections += _memory_sections(shown, view)
     sections += _file_sections(shown, view)
@@ -244,12 +248,46 @@ def _header(doc: dict[str, Any]) -> RenderableType:
     if outside_s > 0:
         facts.add_row("elsewhere", f"{_seconds(outside_s)} of it on no line of the program")
     facts.add_row("samples", _sampling(doc))
+    processes = doc.get("processes", [])
+    if len(processes) > 1:
+        facts.add_row("processes", _process_summary(processes))
     parts: list[RenderableType] = [title]
     if doc["message"]:
         parts.append(Text(f"Note: {doc['message']}", style="bold yellow"))
     for warning in doc.get("warnings", ()):
         parts.append(Text(f"Warning: {warning}", style="bold yellow"))
     parts.append(facts)
+    return Group(*parts)
+
+
+def _process_summary(processes: list[dict[str, Any]]) -> str:
+    methods: dict[str, int] = {}
+    for process in processes[1:]:
+        method = process.get("start_method") or "unknown"
+        methods[method] = methods.get(method, 0) + 1
+        how = ", ".join(f"{count} {method}" for method, count in sorted(methods.items()))
+    return (f"{len(processes)}: the program (pid {processes[0]['pid']}) and {len(processes) - 1} it started "
+            f"({how}); times and MB allocated add up over them, peaks are per process")
+
+
+def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
+    table = _table(view, expand=True)
+    for header in ("pid", "parent", "started by", "CPU", "elapsed", "peak MB"):
+        table.add_column(header, justify="right" if header != "started by" else "left", no_wrap=True)
+    table.add_column("command", overflow="ellipsis", no_wrap=True, ratio=1)
+    shown = doc["processes"][:_MAX_PROCESS_ROWS]
+    working = {pid for entry in _entries(doc) for pid in entry.get("processes", ())}
+    for process in shown:
+        peak = process.get("peak_mb")
+        method = process.get("start_method") or "heatline"
+        if not process.get("complete") and process["pid"] in working:
+            method += " (cut short)"
+        table.add_row(str(process["pid"]), str(process.get("ppid", "")), method, _seconds(process.get("cpu_s", 0)),
+                      _seconds(process["elapsed_s"]), _megabytes_number(peak) if peak is not None else "",
+                      " ".join(process.get("argv", [])))
+    parts: list[RenderableType] = [Text("Processes", style="bold"), table]
+    if len(doc["processes"]) > len(shown):
+        parts.append(Text(f"and {len(doc['processes']) - len(shown)} more (the JSON document lists every one)"))
     return Group(*parts)
 
 
@@ -456,8 +494,9 @@ def _cut_text(text: str, view: _View) -> Text:
     return Text(text, no_wrap=True, overflow="ellipsis" if view.color else "crop")
 
 
-def _table(view: _View) -> Table:
+def _table(view: _View, expand: bool = False) -> Table:
     return Table(
+        expand=expand,
         box=box.SIMPLE_HEAD if view.color else _PLAIN_BOX,
         show_edge=False,
         pad_edge=False,

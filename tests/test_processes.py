@@ -1,0 +1,236 @@
+"""Child processes in the one profile, and signals that end a process as they would without
+heatline (issue 9). Truths are measured by the workers themselves, with their thread CPU clock."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import HEATLINE, PROGRAMS, cpu_s
+
+CHILDREN = PROGRAMS / "children_truth.py"
+ENDING = PROGRAMS / "children_ending.py"
+POOL_EXIT = PROGRAMS / "pool_exit.py"
+CATCHES = PROGRAMS / "catches_everything.py"
+START_METHODS = ("fork", "spawn", "forkserver")
+# A burn line of 0.1-0.9 s in total, split over workers: the issue's 10%, plus the edges of
+# each worker's line (a sample or so each at 5 ms).
+BURN_RELATIVE_MARGIN = 0.10
+BURN_ABSOLUTE_MARGIN_S = 0.03
+# The Pool run that hung: each start method this many times.
+POOL_EXIT_RUNS = 20
+
+
+def burn_line(profile, program=CHILDREN, name="burn"):
+    line = profile.marked(program, name)
+    assert line is not None, f"no line {name} in the profile"
+    return line
+
+
+def assert_burn_matches(seconds: float, truth: float, what: str) -> None:
+    margin = BURN_RELATIVE_MARGIN * truth + BURN_ABSOLUTE_MARGIN_S
+    assert abs(seconds - truth) <= margin, f"{what}: profiled {seconds:.3f} s of CPU, workers measured {truth:.3f} s"
+
+
+MODES = [f"pool-{m}" for m in START_METHODS] + [f"process-{m}" for m in START_METHODS] + [
+    "executor", "subprocess", "path-python3", "system", "fork", "grandchildren"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_work_in_child_processes_is_in_the_profile(heatline, mode):
+    # python3 on PATH is this interpreter (the venv's bin first), as in an activated venv.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    run = heatline.profile(CHILDREN, mode, truth=True, env=env)
+    assert run.returncode == 0, run.stderr
+    profile, truth = run.profile, run.truth
+    profile.assert_well_formed()
+    line = burn_line(profile)
+    # The workers' CPU on the line (its off-CPU share, waiting for one of two cores behind
+    # four workers, is not in their clocks).
+    assert_burn_matches(cpu_s(line), truth["burn_s"], mode)
+    assert set(line["processes"]) == set(truth["workers"]), (line["processes"], truth["workers"])
+    processes = {p["pid"]: p for p in profile["processes"]}
+    first = profile["processes"][0]
+    for pid in truth["workers"]:
+        worker = processes[pid]
+        assert worker["complete"], worker
+        assert worker["cpu_s"] > 0 and worker["elapsed_s"] > 0 and worker["start_s"] >= 0, worker
+        assert worker["start_method"] is not None, worker
+        if mode != "grandchildren" and mode != "system":
+            assert worker["ppid"] == first["pid"] or processes.get(worker["ppid"]), worker
+    method = mode.split("-", 1)[1] if mode.startswith(("pool-", "process-")) else None
+    if method:
+        assert {processes[pid]["start_method"] for pid in truth["workers"]} == {method}
+    if mode == "grandchildren":
+        # Forked by a spawned child: their parent is in the profile too.
+        parents = {processes[pid]["ppid"] for pid in truth["workers"]}
+        assert len(parents) == 1 and processes[parents.pop()]["start_method"] == "spawn"
+    assert not [w for w in profile["warnings"] if "last document" in w], profile["warnings"]
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(f"heatline-run-{first['pid']}-*")), \
+        "the run's directory is removed"
+
+
+def test_no_children_profiles_the_first_process_only(heatline):
+    run = heatline.profile(CHILDREN, "pool-fork", truth=True, options=("--no-children",))
+    assert run.returncode == 0, run.stderr
+    assert len(run.profile["processes"]) == 1
+    assert run.profile.marked(CHILDREN, "burn") is None
+
+
+def test_children_report_the_same_output_and_status(heatline):
+    """The program's stdout, stderr and status are its own, in the parent and the children."""
+    source = ("import subprocess, sys\n"
+              "done = subprocess.run([sys.executable, '-c', 'import sys; print(\"out\"); "
+              "print(\"err\", file=sys.stderr); sys.exit(7)'], capture_output=True, text=True)\n"
+              "print(repr(done.stdout), repr(done.stderr), done.returncode)\n")
+    program = heatline.new_path("status", ".py")
+    program.write_text(source)
+    plain = heatline.python(program)
+    profiled = heatline.profile(program)
+    assert profiled.returncode == plain.returncode == 0
+    assert profiled.stdout == plain.stdout, (profiled.stdout, plain.stdout)
+    assert profiled.stderr == plain.stderr
+    assert len(profiled.profile["processes"]) == 2
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_child_ended_by_sigterm_writes_its_profile_then_dies_by_it(heatline, method):
+    run = heatline.profile(ENDING, "sigterm", method, truth=True)
+    assert run.returncode == 0, run.stderr
+    truth = run.truth
+    assert truth["exitcodes"] == [-signal.SIGTERM], truth
+    child = {p["pid"]: p for p in run.profile["processes"]}[truth["children"][0]]
+    assert child["complete"], child
+    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], "terminated child")
+
+
+def test_a_child_killed_by_sigkill_loses_at_most_its_last_second(heatline):
+    run = heatline.profile(ENDING, "sigkill", "fork", truth=True)
+    assert run.returncode == 0, run.stderr
+    truth = run.truth
+    assert truth["exitcodes"] == [-signal.SIGKILL], truth
+    child = {p["pid"]: p for p in run.profile["processes"]}[truth["children"][0]]
+    assert not child["complete"], child
+    # It burned, then lived 1.5 s more: its document of a second later holds the whole burn.
+    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], "killed child")
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_pool_terminate_keeps_the_workers_samples(heatline, method):
+    run = heatline.profile(ENDING, "pool", method, truth=True)
+    assert run.returncode == 0, run.stderr
+    truth = run.truth
+    processes = {p["pid"]: p for p in run.profile["processes"]}
+    assert all(processes[pid]["complete"] for pid in truth["children"]), run.profile["processes"]
+    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], "terminated pool workers")
+
+
+def test_a_crashing_child_leaves_the_parent_profile_whole(heatline):
+    run = heatline.profile(ENDING, "crash", "fork", truth=True)
+    assert run.returncode == 0, run.stderr
+    truth = run.truth
+    assert truth["exitcodes"] == [-signal.SIGABRT], truth
+    run.profile.assert_well_formed()
+    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING, "parent")), truth["parent_s"], "parent")
+    assert truth["children"][0] in {p["pid"] for p in run.profile["processes"]}
+
+
+def test_a_hanging_child_never_holds_up_the_report(heatline):
+    started = time.monotonic()
+    run = heatline.profile(ENDING, "hang", "fork", truth=True, timeout=60)
+    try:
+        assert run.returncode == 0, run.stderr
+        assert time.monotonic() - started < 30
+        run.profile.assert_well_formed()
+        sleeper = run.truth["children"][0]
+        listed = {p["pid"]: p for p in run.profile["processes"]}
+        assert sleeper in listed and not listed[sleeper]["complete"], run.profile["processes"]
+        assert_burn_matches(cpu_s(burn_line(run.profile, ENDING, "parent")), run.truth["parent_s"], "parent")
+    finally:
+        for pid in (run.measured or {}).get("children", []):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_a_forked_worker_gets_the_default_sigterm_action(heatline, tmp_path):
+    """The pool hang's cause: a forked worker inherited the command's SIGTERM handler, and
+    unwound (holding the pool's queue lock) instead of dying."""
+    source = ("import multiprocessing, signal, time\n"
+              "def wait(): time.sleep(60)\n"
+              "if __name__ == '__main__':\n"
+              "    p = multiprocessing.get_context('fork').Process(target=wait)\n"
+              "    p.start(); time.sleep(0.3); p.terminate(); p.join()\n"
+              "    print(p.exitcode)\n")
+    program = tmp_path / "forked_sigterm.py"
+    program.write_text(source)
+    assert heatline.python(program).stdout.strip() == str(-signal.SIGTERM)
+    run = heatline.profile(program)
+    assert run.stdout.strip() == str(-signal.SIGTERM), run.stdout
+    run = heatline.profile(program, options=("--no-children",))
+    assert run.stdout.strip() == str(-signal.SIGTERM), run.stdout
+
+
+@pytest.mark.parametrize("method", START_METHODS)
+def test_a_pool_left_by_with_never_hangs(heatline, method):
+    for _ in range(POOL_EXIT_RUNS):
+        run = heatline.profile(POOL_EXIT, method, timeout=60)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.splitlines()[-1] == "3000000", run.stdout
+
+
+def run_until_ready_then_signal(command: list[str], ready: Path, signum: int) -> tuple[int, float]:
+    """Starts command, sends signum once it wrote `ready`; its status and seconds after the signal."""
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as process:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+            time.sleep(0.01)
+        sent = time.monotonic()
+        process.send_signal(signum)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail("the program did not end after the signal")
+        return process.returncode, time.monotonic() - sent
+
+
+def test_sigterm_kills_a_program_that_catches_everything(tmp_path):
+    """python3 dies by SIGTERM at once, whatever the program catches; so does heatline, with
+    its profile written first."""
+    ready = tmp_path / "ready"
+    status, _ = run_until_ready_then_signal([sys.executable, str(CATCHES), str(ready)], ready, signal.SIGTERM)
+    assert status == -signal.SIGTERM
+    ready.unlink()
+    outfile = tmp_path / "profile.json"
+    status, after = run_until_ready_then_signal(
+        [str(HEATLINE), "--json", "--outfile", str(outfile), str(CATCHES), str(ready)], ready, signal.SIGTERM)
+    assert status == -signal.SIGTERM
+    assert after < 4, f"it ran on for {after:.1f} s after SIGTERM (the program runs 5 s)"
+    document = json.loads(outfile.read_text())
+    assert document["processes"][0]["complete"]
+
+
+def test_start_method_and_processes_listed_in_text_report(heatline):
+    run = heatline.command(CHILDREN, heatline.new_path("truth"), "pool-spawn")
+    assert run.returncode == 0, run.stderr
+    assert "Processes" in run.stdout and " spawn " in run.stdout, run.stdout
+    assert "peaks are per" in run.stdout, run.stdout
+
+
+def test_the_launcher_cost_nothing_for_a_python_not_profiling():
+    """heatline.pth in site-packages: a Python started without HEATLINE_RUN imports nothing of
+    heatline's."""
+    env = {k: v for k, v in os.environ.items() if k != "HEATLINE_RUN"}
+    done = subprocess.run([sys.executable, "-c", "import sys; print(sorted(m for m in sys.modules if 'heatline' in m))"],
+                          capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == "[]"
