@@ -55,7 +55,7 @@ LINE_KEYS = {
     "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak",
 }
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
-TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
+TOTALS_KEYS = {*COUNTERS, "outside_program_s", "unattributed_cpu_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
                "copy_mb", "gpu_percent"}
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
