@@ -56,7 +56,7 @@ LINE_KEYS = {
 }
 PROCESS_KEYS = {"pid", "ppid", "argv", "start_method", "start_s", "elapsed_s", "cpu_s", "peak_mb", "complete"}
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
-TOTALS_KEYS = {*COUNTERS, "outside_program_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
+TOTALS_KEYS = {*COUNTERS, "outside_program_s", "unattributed_cpu_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
                "copy_mb", "gpu_percent"}
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",

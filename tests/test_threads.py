@@ -11,11 +11,28 @@ THREADS = PROGRAMS / "threads_truth.py"
 AROUND_START = PROGRAMS / "threads_around_start.py"
 THREAD_POOL = PROGRAMS / "thread_pool_truth.py"
 DAEMON = PROGRAMS / "daemon_at_exit.py"
+SHORT_THREADS = PROGRAMS / "short_threads_truth.py"
+C_STARTED = PROGRAMS / "c_started_threads.py"
+THREAD_STARTS_MEMORY = PROGRAMS / "thread_starts_memory.py"
 
 # Main does nothing but wait in join(): at most a sample or two of CPU lands on that line, and
 # at most a switch interval or two (5 ms each) of GIL wait as the last worker hands it over.
 WAITING_LINE_MAX_CPU_S = 0.05
 WAITING_LINE_MAX_GIL_WAIT_S = 0.05
+# 20,000 threads of about 0.3 ms each: CPU-time timers fire only at the scheduler's tick, so
+# about one thread in a hundred gets a sample; each thread's clock gives its CPU time exactly, and
+# the unsampled ones go where the sampled ones were. The line also takes the few lines of
+# threading's own each thread runs after it registers (a few percent): 25%.
+SHORT_THREADS_MARGIN = 0.25
+# CPU time of threads no clock saw, against what those threads measured themselves: 25%, for the
+# ones the helper's scan happened to see alive (their time goes to their line instead).
+UNATTRIBUTED_MARGIN = 0.25
+# Resident memory the profiler may add while 10,000 threads start and end: a record per thread
+# kept would be several hundred bytes each (megabytes); the allocator's own drift is less.
+THREAD_STARTS_RSS_GROWTH_MAX_KB = 4096
+# Finished threads listed one by one, and one entry for the rest (helper.c).
+FINISHED_THREADS_LISTED = 1000
+
 # Off-CPU time is wall minus CPU minus run-queue delay, from each thread's clocks and
 # schedstat at the helper's 10 ms beats; the program measures the same three around its line
 # (run-queue delay is the machine's contention, not a wait of the program, and is in neither).
@@ -94,3 +111,36 @@ def test_daemon_thread_still_running_at_exit_does_not_hold_up_the_exit(heatline)
     run.profile.assert_well_formed()
     spin = run.profile.marked(DAEMON, "spin")
     assert spin is not None and spin["python_s"] > 0
+
+
+def test_short_lived_threads_cpu_goes_to_their_line(heatline):
+    run = heatline.profile(SHORT_THREADS, truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    line = run.profile.marked(SHORT_THREADS, "run")
+    assert line is not None
+    truth_s = run.truth["run_s"]
+    assert abs(time_s(line) - truth_s) <= SHORT_THREADS_MARGIN * truth_s, (line, truth_s)
+    # the first threads one by one, main, and one entry for the rest
+    assert len(run.profile["threads"]) <= FINISHED_THREADS_LISTED + 2
+
+
+def test_cpu_of_threads_started_from_c_and_never_seen_is_reported(heatline):
+    run = heatline.profile(C_STARTED, truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    truth_s = run.truth["burn_s"]
+    burn = run.profile.marked(C_STARTED, "burn")
+    seen_s = time_s(burn) if burn else 0.0
+    unattributed_s = run.profile["totals"]["unattributed_cpu_s"]
+    assert abs(unattributed_s + seen_s - truth_s) <= UNATTRIBUTED_MARGIN * truth_s, (unattributed_s, seen_s, truth_s)
+    assert any("is in no line" in warning for warning in run.profile["warnings"]), run.profile["warnings"]
+
+
+def test_ten_thousand_thread_starts_hold_the_profilers_memory_flat(heatline):
+    run = heatline.profile(THREAD_STARTS_MEMORY, truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    growth_kb = run.truth["after_kb"] - run.truth["before_kb"]
+    assert growth_kb <= THREAD_STARTS_RSS_GROWTH_MAX_KB, run.truth
+    assert len(run.profile["threads"]) <= FINISHED_THREADS_LISTED + 2

@@ -2,6 +2,42 @@
 #include "cputime.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
+
+/* The last sample of a thread started to run `entry` (a code object's address: one freed and
+ * reused by another code object passes its stand-in on, a rare and small misplacement). */
+struct stand_in {
+    uintptr_t entry;
+    struct place place;
+    uint8_t state;
+};
+
+static struct stand_in *find_stand_in(struct session *s, uintptr_t entry)
+{
+    for (size_t i = 0; i < s->stand_in_count; i++)
+        if (s->stand_ins[i].entry == entry)
+            return &s->stand_ins[i];
+    return NULL;
+}
+
+static void remember_stand_in(struct session *s, const struct tracked_thread *thread)
+{
+    struct stand_in *found = find_stand_in(s, thread->entry);
+    if (!found) {
+        if (s->stand_in_count == s->stand_in_capacity) {
+            size_t capacity = s->stand_in_capacity ? s->stand_in_capacity * 2 : 8;
+            struct stand_in *grown = realloc(s->stand_ins, capacity * sizeof *grown);
+            if (!grown)
+                return; /* its unsampled threads' time goes outside the program */
+            s->stand_ins = grown;
+            s->stand_in_capacity = capacity;
+        }
+        found = &s->stand_ins[s->stand_in_count++];
+        found->entry = thread->entry;
+    }
+    found->place = thread->last;
+    found->state = thread->last_state;
+}
 
 static struct tracked_thread *find_thread(struct session *s, pid_t tid)
 {
@@ -62,6 +98,9 @@ static void credit_sample(struct session *s, struct tracked_thread *thread, cons
     }
     thread->last_state = sample->stack.state;
     thread->weight_ns += sample->weight_ns;
+    thread->last_weight_ns = sample->weight_ns;
+    if (thread->registered)
+        remember_stand_in(s, thread);
     s->samples++;
     cputime_credit(s, thread, &place, &amount);
 }
@@ -83,4 +122,24 @@ void cputime_credit_remainder(struct session *s, struct tracked_thread *thread)
     struct counters amount = split_cpu((double)remainder_ns / 1e9, thread->system_fraction, state);
     thread->weight_ns = thread->cpu_ns;
     cputime_credit(s, thread, &thread->last, &amount);
+}
+
+void cputime_credit_final(struct session *s, struct tracked_thread *thread)
+{
+    int64_t remainder_ns = thread->cpu_ns - thread->weight_ns;
+    struct place place = thread->last;
+    uint8_t state = thread->last_state;
+    if (!thread->weight_ns) {
+        const struct stand_in *stand_in = find_stand_in(s, thread->entry);
+        place = stand_in ? stand_in->place : (struct place){NULL, NULL};
+        state = stand_in ? stand_in->state : SAMPLE_PYTHON;
+    } else if (remainder_ns < -thread->last_weight_ns) {
+        /* Its last sample stood for a stratum it did not finish: take back at most that. */
+        remainder_ns = -thread->last_weight_ns;
+    }
+    if (!remainder_ns)
+        return;
+    struct counters amount = split_cpu((double)remainder_ns / 1e9, thread->system_fraction, state);
+    thread->weight_ns += remainder_ns;
+    cputime_credit(s, thread, &place, &amount);
 }

@@ -6,7 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "cputime.h"
 #include "frames.h"
@@ -36,7 +36,24 @@ static void find_thread_state(struct tracked_thread *thread)
     thread->thread_state_retry = thread->thread_state_backoff;
 }
 
-static struct tracked_thread *track(struct session *s, pid_t tid, int64_t now_ns)
+/* Every Python thread registers itself as it starts (threadstart.c); the scan of
+ * /proc/self/task is for the others (started from C). A thread the scan finds while a Python
+ * start is in flight may be one that has not registered yet: it waits without a timer (two timers
+ * on one thread would sample it twice) until no start is in flight, or this many beats. */
+#define CANDIDATE_MAX_BEATS 20
+/* Finished threads listed one by one in the document; the ones after are summed in one entry
+ * (tid 0), so that a program starting threads without end holds the profiler's memory flat. */
+#define FINISHED_THREADS_LISTED 1000
+
+/* Python threads registering with the session now; what a thread reads before it arrives. */
+static struct {
+    struct session *_Atomic session; /* NULL: closed */
+    atomic_int registering;          /* threads inside helper_thread_arrive */
+    atomic_int starting;             /* starts in flight: from the parent's start to the arrival */
+    pid_t pid;                       /* a forked child is never the session's */
+} registry;
+
+static struct tracked_thread *new_record(pid_t tid, int64_t now_ns)
 {
     struct tracked_thread *thread = calloc(1, sizeof *thread);
     if (!thread)
@@ -46,16 +63,30 @@ static struct tracked_thread *track(struct session *s, pid_t tid, int64_t now_ns
     thread->wait_fd = -1;
     thread->schedstat_fd = -1;
     thread->last_wall_ns = now_ns;
-    timer_t timer;
-    if (threads_cpu_time_ns(thread->clock, &thread->last_cpu_ns) < 0 ||
-        threads_timer_create(tid, sampler_signal(), thread, &timer) != 0) {
+    if (threads_cpu_time_ns(thread->clock, &thread->last_cpu_ns) < 0) {
         free(thread);
         return NULL;
     }
-    thread->has_timer = 1;
-    uint64_t seed = (uint64_t)now_ns ^ ((uint64_t)tid << 32) ^ (uint64_t)(uintptr_t)thread;
-    sampler_thread_start(&thread->sampler, timer, thread->last_cpu_ns, s->config.cpu_sampling_interval_ns, seed);
     return thread;
+}
+
+static int give_timer(struct session *s, struct tracked_thread *thread, int64_t now_ns)
+{
+    int64_t cpu_now_ns;
+    timer_t timer;
+    if (threads_cpu_time_ns(thread->clock, &cpu_now_ns) < 0 ||
+        threads_timer_create(thread->tid, sampler_signal(), thread, &timer) != 0)
+        return -1;
+    uint64_t seed = (uint64_t)now_ns ^ ((uint64_t)thread->tid << 32) ^ (uint64_t)(uintptr_t)thread;
+    sampler_thread_start(&thread->sampler, timer, cpu_now_ns, s->config.cpu_sampling_interval_ns, seed);
+    atomic_store(&thread->has_timer, 1);
+    return 0;
+}
+
+static void delete_timer(struct tracked_thread *thread)
+{
+    if (atomic_exchange(&thread->has_timer, 0))
+        threads_timer_delete(thread->sampler.timer);
 }
 
 static void close_files(struct tracked_thread *thread)
@@ -64,12 +95,26 @@ static void close_files(struct tracked_thread *thread)
     threads_close_wait_file(&thread->schedstat_fd);
 }
 
+/* The helper lets go of a record: a registered thread still running frees it as it leaves. */
+static void release(struct tracked_thread *thread)
+{
+    close_files(thread);
+    if (!thread->registered || atomic_fetch_sub(&thread->owners, 1) == 1)
+        free(thread);
+}
+
 static void remember_finished(struct session *s, const struct tracked_thread *thread)
 {
     if (counters_total_s(&thread->totals) + thread->totals.gil_wait_s <= 0)
         return;
+    if (s->finished_count > FINISHED_THREADS_LISTED) {
+        counters_add(&s->finished[FINISHED_THREADS_LISTED].totals, &thread->totals);
+        return;
+    }
     if (s->finished_count == s->finished_capacity) {
         size_t capacity = s->finished_capacity ? s->finished_capacity * 2 : 16;
+        if (capacity > FINISHED_THREADS_LISTED + 1)
+            capacity = FINISHED_THREADS_LISTED + 1;
         struct profile_thread *grown = realloc(s->finished, capacity * sizeof *grown);
         if (!grown) {
             s->threads_untracked++; /* its time is in the lines and totals, not in the thread list */
@@ -78,21 +123,34 @@ static void remember_finished(struct session *s, const struct tracked_thread *th
         s->finished = grown;
         s->finished_capacity = capacity;
     }
-    s->finished[s->finished_count].tid = thread->tid;
+    s->finished[s->finished_count].tid = s->finished_count == FINISHED_THREADS_LISTED ? 0 : thread->tid;
     s->finished[s->finished_count].totals = thread->totals;
     s->finished_count++;
 }
 
 static void retire(struct session *s, struct tracked_thread *thread)
 {
-    if (thread->has_timer)
-        threads_timer_delete(thread->sampler.timer);
+    delete_timer(thread);
     offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_remainder(s, thread);
-    close_files(thread);
+    s->retired_cpu_ns += thread->cpu_ns;
     remember_finished(s, thread);
-    free(thread);
+    release(thread);
+}
+
+/* A registered thread that ended: it deleted its timer and read its own clock a last time. */
+static void retire_ended(struct session *s, struct tracked_thread *thread)
+{
+    int64_t cpu_delta = thread->final_cpu_ns - thread->last_cpu_ns;
+    if (s->enabled && cpu_delta > 0)
+        thread->cpu_ns += cpu_delta;
+    offcpu_flush(s, thread);
+    cputime_drain(s, thread);
+    cputime_credit_final(s, thread);
+    s->retired_cpu_ns += thread->cpu_ns;
+    remember_finished(s, thread);
+    release(thread);
 }
 
 static int reserve_threads(struct session *s, size_t count)
@@ -125,9 +183,62 @@ static long scan_threads(struct session *s)
     }
 }
 
+static int compare_records(const void *a, const void *b)
+{
+    pid_t x = (*(struct tracked_thread *const *)a)->tid, y = (*(struct tracked_thread *const *)b)->tid;
+    return (x > y) - (x < y);
+}
+
+/* The arrivals since the last beat, appended to s->threads (which keeps ascending order once
+ * sorted again); returns how many, or -1 (then they are given back to the next beat). */
+static long take_arrivals(struct session *s)
+{
+    struct tracked_thread *arrived = atomic_exchange(&s->arrived, NULL);
+    size_t count = 0;
+    for (struct tracked_thread *t = arrived; t; t = t->next_arrived)
+        count++;
+    if (reserve_threads(s, s->thread_count + count) < 0) {
+        struct tracked_thread *last = arrived;
+        while (last && last->next_arrived)
+            last = last->next_arrived;
+        if (last) {
+            last->next_arrived = atomic_load(&s->arrived);
+            while (!atomic_compare_exchange_weak(&s->arrived, &last->next_arrived, arrived))
+                ;
+        }
+        return -1;
+    }
+    for (struct tracked_thread *t = arrived; t; t = t->next_arrived) {
+        s->threads[s->thread_count++] = t;
+        if (s->enabled && t->start_cpu_ns > 0) {
+            /* Its start (thread state, the GIL) ran no line of the program: outside it. */
+            struct counters amount = {0, (double)t->start_cpu_ns / 1e9, 0, 0};
+            cputime_credit(s, t, NULL, &amount);
+            s->retired_cpu_ns += t->start_cpu_ns;
+        }
+    }
+    return (long)count;
+}
+
+/* A thread the scan found and nothing registered: a timer now if no Python start is in flight
+ * (it cannot be a Python thread yet to arrive), else after CANDIDATE_MAX_BEATS. */
+static void consider_timer(struct session *s, struct tracked_thread *thread, int quiet, int64_t now_ns)
+{
+    if (atomic_load(&thread->has_timer) || (!quiet && ++thread->candidate_beats < CANDIDATE_MAX_BEATS))
+        return;
+    if (give_timer(s, thread, now_ns) < 0)
+        thread->candidate_beats = 0; /* gone, or no timer: the beat retires it, or tries again */
+}
+
 void helper_update_threads(struct session *s, int64_t now_ns)
 {
     long found = scan_threads(s);
+    /* Read after the scan: a Python thread listed there counted itself starting before it
+     * existed and pushed its arrival before counting itself done, so when nothing is in flight
+     * now, every Python thread the scan listed is among the arrivals taken below. */
+    int quiet = atomic_load(&registry.starting) <= 0;
+    if (take_arrivals(s) > 0)
+        qsort(s->threads, s->thread_count, sizeof *s->threads, compare_records);
     if (found < 0)
         return;
     struct tracked_thread **merged = NULL;
@@ -137,25 +248,173 @@ void helper_update_threads(struct session *s, int64_t now_ns)
         return;
     }
     size_t count = 0, old = 0;
-    for (long i = 0; i < found; i++) {
-        pid_t tid = s->scan[i];
-        while (old < s->thread_count && s->threads[old]->tid < tid)
-            retire(s, s->threads[old++]);
-        if (old < s->thread_count && s->threads[old]->tid == tid) {
-            merged[count++] = s->threads[old++];
-        } else if (tid != s->helper_tid) {
-            struct tracked_thread *thread = track(s, tid, now_ns);
-            if (thread)
+    long listed_index = 0;
+    while (old < s->thread_count || listed_index < found) {
+        pid_t tid = listed_index < found ? s->scan[listed_index] : 0;
+        if (old < s->thread_count && (listed_index >= found || s->threads[old]->tid < tid))
+            tid = s->threads[old]->tid;
+        int listed = listed_index < found && s->scan[listed_index] == tid;
+        listed_index += listed;
+        size_t end = old;
+        int registered = 0;
+        for (; end < s->thread_count && s->threads[end]->tid == tid; end++)
+            registered |= s->threads[end]->registered;
+        /* A registered record is the thread's own word: kept until it ends. A record the scan
+         * made for the same id is the thread before it registered (or one gone whose id came
+         * back): retired. */
+        int kept = registered;
+        for (; old < end; old++) {
+            struct tracked_thread *thread = s->threads[old];
+            if (thread->registered) {
                 merged[count++] = thread;
-            else
-                s->threads_untracked++; /* gone before it could be tracked, or no timer */
+            } else if (listed && !kept) {
+                consider_timer(s, thread, quiet, now_ns);
+                merged[count++] = thread;
+                kept = 1;
+            } else {
+                retire(s, thread);
+            }
+        }
+        if (listed && !kept && tid != s->helper_tid) {
+            struct tracked_thread *thread = new_record(tid, now_ns);
+            if (thread) {
+                consider_timer(s, thread, quiet, now_ns);
+                merged[count++] = thread;
+            } else {
+                s->threads_untracked++; /* gone before it could be tracked, or no memory */
+            }
         }
     }
-    while (old < s->thread_count)
-        retire(s, s->threads[old++]);
     memcpy(s->threads, merged, count * sizeof *merged);
     s->thread_count = count;
     free(merged);
+}
+
+/* ---- threads registering themselves ------------------------------------------------------- */
+
+/* A registered thread's record, left by the thread as it exits: its key's destructor runs after
+ * the thread's function and Python's own teardown of the thread, and also for a thread that
+ * pthread_exit ends (a daemon thread at the interpreter's finalization). */
+static pthread_key_t leave_key;
+static pthread_once_t leave_key_once = PTHREAD_ONCE_INIT;
+static int leave_key_made;
+
+static void leave(void *value);
+
+static void make_leave_key(void)
+{
+    leave_key_made = pthread_key_create(&leave_key, leave) == 0;
+}
+
+void helper_open_arrivals(struct session *s)
+{
+    pthread_once(&leave_key_once, make_leave_key);
+    registry.pid = getpid();
+    atomic_store(&registry.session, s);
+}
+
+void helper_close_arrivals(void)
+{
+    atomic_store(&registry.session, NULL);
+    /* A thread that read the session before it closed is still making its record. */
+    while (atomic_load(&registry.registering) > 0) {
+        struct timespec pause = {0, 100000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+void helper_thread_starting(void)
+{
+    atomic_fetch_add(&registry.starting, 1);
+}
+
+void helper_thread_start_abandoned(void)
+{
+    atomic_fetch_sub(&registry.starting, 1);
+}
+
+void helper_thread_arrive(uintptr_t entry, uintptr_t thread_state)
+{
+    atomic_fetch_add(&registry.registering, 1);
+    struct session *s = atomic_load(&registry.session);
+    struct tracked_thread *thread = NULL;
+    if (s && getpid() == registry.pid) {
+        memsample_guard_enter(); /* the record is heatline's memory, not the program's */
+        int64_t now_ns = threads_monotonic_ns();
+        thread = new_record(threads_current_tid(), now_ns);
+        if (thread && give_timer(s, thread, now_ns) < 0) {
+            free(thread);
+            thread = NULL;
+        }
+        memsample_guard_leave();
+        if (thread && (!leave_key_made || pthread_setspecific(leave_key, thread) != 0)) {
+            delete_timer(thread);
+            free(thread);
+            thread = NULL;
+        }
+        if (thread) {
+            thread->registered = 1;
+            thread->entry = entry;
+            thread->start_cpu_ns = thread->last_cpu_ns;
+            atomic_store(&thread->owners, 2);
+            atomic_store_explicit(&thread->sampler.thread_state, thread_state, memory_order_relaxed);
+            thread->next_arrived = atomic_load(&s->arrived);
+            while (!atomic_compare_exchange_weak(&s->arrived, &thread->next_arrived, thread))
+                ;
+        } else {
+            atomic_fetch_add(&s->arrivals_untracked, 1);
+        }
+    }
+    atomic_fetch_sub(&registry.registering, 1);
+    atomic_fetch_sub(&registry.starting, 1);
+}
+
+static void leave(void *value)
+{
+    struct tracked_thread *thread = value;
+    if (getpid() != registry.pid)
+        return; /* in a forked child the timer is not ours, the record the parent's */
+    /* A signal the timer queued before it was deleted is delivered to this thread, the one it
+     * aims at, before timer_delete returns: no handler touches the record after this. */
+    delete_timer(thread);
+    int64_t system_ns;
+    threads_own_cpu_ns(&thread->final_cpu_ns, &system_ns);
+    atomic_store_explicit(&thread->ended, 1, memory_order_release);
+    if (atomic_fetch_sub(&thread->owners, 1) == 1)
+        free(thread); /* the session is gone */
+}
+
+/* ---- the process's CPU time ----------------------------------------------------------------- */
+
+static void account_process_cpu(struct session *s)
+{
+    int64_t process_ns, helper_ns = s->last_helper_cpu_ns;
+    if (threads_cpu_time_ns(CLOCK_PROCESS_CPUTIME_ID, &process_ns) < 0)
+        return;
+    if (s->helper_exited)
+        helper_ns = s->helper_final_cpu_ns;
+    else if (s->helper_tid > 0)
+        threads_cpu_time_ns(threads_cpu_clock(s->helper_tid), &helper_ns);
+    if (s->enabled) {
+        s->process_cpu_ns += process_ns - s->last_process_cpu_ns;
+        s->helper_cpu_ns += helper_ns - s->last_helper_cpu_ns;
+    }
+    s->last_process_cpu_ns = process_ns;
+    s->last_helper_cpu_ns = helper_ns;
+}
+
+void helper_start_clocks(struct session *s)
+{
+    threads_cpu_time_ns(CLOCK_PROCESS_CPUTIME_ID, &s->last_process_cpu_ns);
+}
+
+int64_t helper_unattributed_cpu_ns(const struct session *s)
+{
+    int64_t tracked_ns = s->retired_cpu_ns;
+    for (size_t i = 0; i < s->thread_count; i++)
+        tracked_ns += s->threads[i]->cpu_ns;
+    int64_t unattributed_ns = s->process_cpu_ns - s->helper_cpu_ns - tracked_ns;
+    return unattributed_ns > 0 ? unattributed_ns : 0;
 }
 
 /* ---- memory events ------------------------------------------------------------------------ */
@@ -198,6 +457,10 @@ void helper_beat(struct session *s)
     for (size_t i = 0; i < s->thread_count; i++) {
         struct tracked_thread *thread = s->threads[i];
         cputime_drain(s, thread);
+        if (thread->registered && atomic_load_explicit(&thread->ended, memory_order_acquire)) {
+            retire_ended(s, thread);
+            continue;
+        }
         find_thread_state(thread);
         if (offcpu_measure(s, thread, now_ns) < 0) {
             retire(s, thread);
@@ -209,6 +472,7 @@ void helper_beat(struct session *s)
     s->thread_count = kept;
     s->python_threads = python_threads;
     helper_drain_memory(s, now_ns);
+    account_process_cpu(s);
     if (s->enabled)
         s->elapsed_ns += now_ns - s->last_beat_ns;
     s->last_beat_ns = now_ns;
@@ -235,11 +499,11 @@ static void *helper_main(void *argument)
         if (s->stopping)
             break;
         helper_beat(s);
-        struct timespec own;
-        if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &own) == 0)
-            s->helper_cpu_ns = (int64_t)own.tv_sec * 1000000000LL + own.tv_nsec;
         session_after_beat(s);
     }
+    int64_t system_ns;
+    threads_own_cpu_ns(&s->helper_final_cpu_ns, &system_ns);
+    s->helper_exited = 1;
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
@@ -266,13 +530,8 @@ void helper_stop(struct session *s)
 
 void helper_delete_timers(struct session *s)
 {
-    for (size_t i = 0; i < s->thread_count; i++) {
-        struct tracked_thread *thread = s->threads[i];
-        if (thread->has_timer) {
-            threads_timer_delete(thread->sampler.timer);
-            thread->has_timer = 0;
-        }
-    }
+    for (size_t i = 0; i < s->thread_count; i++)
+        delete_timer(s->threads[i]);
 }
 
 void helper_finish_threads(struct session *s)
@@ -286,13 +545,19 @@ void helper_finish_threads(struct session *s)
 
 void helper_free_threads(struct session *s)
 {
-    for (size_t i = 0; i < s->thread_count; i++) {
-        close_files(s->threads[i]);
-        free(s->threads[i]);
+    for (size_t i = 0; i < s->thread_count; i++)
+        release(s->threads[i]);
+    struct tracked_thread *arrived = atomic_exchange(&s->arrived, NULL);
+    while (arrived) {
+        struct tracked_thread *next = arrived->next_arrived;
+        release(arrived);
+        arrived = next;
     }
     free(s->threads);
     free(s->finished);
     free(s->scan);
+    free(s->stand_ins);
+    s->stand_ins = NULL;
     s->threads = NULL;
     s->finished = NULL;
     s->scan = NULL;

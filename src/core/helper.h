@@ -5,16 +5,43 @@
  * each thread's time off the CPU (offcpu), and, with memory on, drains the memory hooks' events
  * into live memory at the places they happened. The beat's clock is the session's: elapsed time,
  * and the time of every memory event, is read at the beat.
- * Owns: the thread set (tracked_thread records, ascending by tid), finding each thread's
- * PyThreadState, the beat, and the helper thread's start and stop.
+ * Python threads register themselves as they start (threadstart.c calls helper_thread_arrive; a
+ * thread-specific key's destructor sees it leave): their records arrive through a lock-free list merged at the next beat,
+ * and a record is freed by the last of the helper and its thread to let go of it. The scan of
+ * /proc/self/task finds the other threads (started from C); the process's CPU clock, less the
+ * helper's and the tracked threads', tells how much CPU time went to threads never seen.
+ * Owns: the thread set (tracked_thread records, ascending by tid; a registered record and a new
+ * thread that reuses its id are two records), the registry of arriving threads, finding each
+ * thread's PyThreadState, the beat, the process's unattributed CPU time, and the helper thread's
+ * start and stop.
  * Never: reads another thread's frames with plain loads; takes the program's signals (it blocks
  * them all); allocates on a hook's path (its own allocations are never sampled).
- * Talks to: session (its state, under its lock), sampler (timers, rings), cputime, offcpu,
- * memsample (drains), live, places, threads. */
+ * Talks to: session (its state, under its lock), threadstart (arrivals), sampler (timers, rings),
+ * cputime, offcpu, memsample (drains, and its guard around a record made in a program thread),
+ * live, places, threads. */
 #ifndef HEATLINE_HELPER_H
 #define HEATLINE_HELPER_H
 
 #include "session.h"
+
+/* Threads registering themselves (threadstart.c): accepted from open to close; close waits
+ * for a registration under way. */
+void helper_open_arrivals(struct session *s);
+void helper_close_arrivals(void);
+/* In the starting thread, before the new one exists: a Python start is in flight... */
+void helper_thread_starting(void);
+/* ...and, if the new thread never arrives, no longer is. */
+void helper_thread_start_abandoned(void);
+/* In the new thread, before its first bytecode: its record and CPU-time timer, handed to the
+ * helper's next beat (the start is no longer in flight, taken or not). `entry`: the code it was
+ * started to run; `thread_state`: its PyThreadState. As the thread exits, it deletes its timer
+ * and reads its own clock a last time; the helper retires the record at its next beat. */
+void helper_thread_arrive(uintptr_t entry, uintptr_t thread_state);
+/* The process's CPU clock at the session's start, ... */
+void helper_start_clocks(struct session *s);
+/* ... and the CPU time since, while enabled, that no tracked thread's clock (nor the helper's)
+ * accounted for: threads that ended unseen. */
+int64_t helper_unattributed_cpu_ns(const struct session *s);
 
 /* Matches the tracked threads against the process's threads: new ones get a timer, gone ones
  * are retired. */

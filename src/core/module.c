@@ -2,7 +2,8 @@
  *
  * Owns: turning Python arguments into a session_config and documents into str, and engine
  * failures into Python exceptions with a message a user can act on.
- * Never: holds logic beyond argument checks. Talks to: session, alloc_native (a count). */
+ * Never: holds logic beyond argument checks. Talks to: session, threadstart (in place while a
+ * session runs), alloc_native (a count). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -12,6 +13,7 @@
 
 #include "alloc_native.h"
 #include "session.h"
+#include "threadstart.h"
 
 #define ERROR_SIZE 256
 
@@ -170,6 +172,10 @@ static PyObject *core_start(PyObject *module, PyObject *config)
         PyErr_Format(PyExc_RuntimeError, "heatline could not start: %s", error);
         return NULL;
     }
+    if (threadstart_install() < 0) {
+        free(session_stop(NULL, 0));
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -254,6 +260,7 @@ static PyObject *document(PyObject *args, document_fn make)
 static PyObject *core_stop(PyObject *module, PyObject *args)
 {
     (void)module;
+    threadstart_uninstall();
     return document(args, session_stop);
 }
 

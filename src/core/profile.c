@@ -344,6 +344,8 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
     jsonw_double(w, input->outside_program_s);
     jsonw_key(w, "cpu_wait_s");
     jsonw_double(w, input->cpu_wait_s);
+    jsonw_key(w, "unattributed_cpu_s");
+    jsonw_double(w, input->unattributed_cpu_s);
     if (input->memory) {
         write_allocated(w, &input->live->totals);
         jsonw_key(w, "peak_mb");

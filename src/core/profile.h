@@ -55,6 +55,7 @@ struct profile_input {
     struct counters totals;
     double outside_program_s;
     double cpu_wait_s;
+    double unattributed_cpu_s;
     const struct linetable *lines;
     const struct profile_thread *threads;
     size_t thread_count;

@@ -21,10 +21,14 @@
 #include "threads.h"
 
 #define WARNING_SIZE 200
-#define MAX_WARNINGS 8
+#define MAX_WARNINGS 9
 /* How often a child process's document is rewritten while it runs: a child killed with SIGKILL
  * loses at most this much. */
 #define OUTPUT_INTERVAL_NS 1000000000LL
+/* CPU time no thread's clock accounted for is worth a warning above both: sampling can miss a
+ * few milliseconds anywhere, and the clocks are read a beat apart at the session's two ends. */
+#define UNATTRIBUTED_WARNING_MIN_S 0.01
+#define UNATTRIBUTED_WARNING_MIN_FRACTION 0.01
 
 static struct session *session;
 static int signal_replaced_last;
@@ -172,14 +176,6 @@ static void set_interpreter_code(void)
 
 static void write_output(struct session *s, int complete);
 
-static int64_t process_cpu_ns(void)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) != 0)
-        return 0;
-    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 static int set_output_path(struct session *s)
 {
     size_t size = strlen(s->config.output_dir) + 32;
@@ -250,13 +246,13 @@ int session_start(struct session_config *config, char *error, size_t error_size)
     s->last_beat_ns = threads_monotonic_ns();
     s->start_ns = s->last_beat_ns;
     s->ppid = getppid();
-    s->process_cpu_start_ns = process_cpu_ns();
     if (s->config.output_dir && set_output_path(s) < 0) {
         abandon(s);
         snprintf(error, error_size, "could not set up the profiler (out of memory?)");
         return -1;
     }
     sampler_set_enabled(s->enabled);
+    helper_start_clocks(s);
     helper_update_threads(s, s->last_beat_ns);
     if (s->config.memory_sampling_rate_bytes > 0 && start_memory(s) < 0) {
         abandon(s);
@@ -268,6 +264,7 @@ int session_start(struct session_config *config, char *error, size_t error_size)
         snprintf(error, error_size, "could not start the helper thread");
         return -1;
     }
+    helper_open_arrivals(s);
     if (s->output_path) {
         hold_terminate_signal();
         /* The run knows of the process from its start, whatever happens to it later. */
@@ -325,7 +322,18 @@ static void collect_warnings(const struct session *s, const struct memsample_los
     w->count = 0;
     warn(w, "%llu CPU samples were lost: a thread's ring was full when its timer fired", (unsigned long long)s->dropped);
     warn(w, "%llu threads could not be tracked (no timer, or out of memory): their time is missing",
-         s->threads_untracked);
+         s->threads_untracked + atomic_load(&s->arrivals_untracked));
+    double unattributed_s = (double)helper_unattributed_cpu_ns(s) / 1e9;
+    double process_s = (double)s->process_cpu_ns / 1e9;
+    if (unattributed_s > UNATTRIBUTED_WARNING_MIN_S && unattributed_s > UNATTRIBUTED_WARNING_MIN_FRACTION * process_s &&
+        w->count < MAX_WARNINGS) {
+        snprintf(w->text[w->count], WARNING_SIZE,
+                 "%.3f s of CPU time (%.1f%% of the process's) is in no line: threads that ended unseen "
+                 "(started outside Python's threading), or threads' last moments as they exit",
+                 unattributed_s, 100 * unattributed_s / process_s);
+        w->items[w->count] = w->text[w->count];
+        w->count++;
+    }
     warn(w, "the program replaced heatline's sampling signal handler: CPU samples after that were lost",
          (unsigned long long)s->signal_replaced);
     if (!s->memory)
@@ -374,7 +382,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
                 .ppid = s->ppid,
                 .start_method = s->config.start_method,
                 .start_s = s->config.run_start_ns ? (double)(s->start_ns - s->config.run_start_ns) / 1e9 : 0.0,
-                .cpu_s = (double)(process_cpu_ns() - s->process_cpu_start_ns - s->helper_cpu_ns) / 1e9,
+                .cpu_s = (double)(s->process_cpu_ns - s->helper_cpu_ns) / 1e9,
                 .complete = complete,
             },
         .elapsed_s = (double)s->elapsed_ns / 1e9,
@@ -384,6 +392,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .totals = s->totals,
         .outside_program_s = counters_total_s(&s->outside),
         .cpu_wait_s = (double)s->cpu_wait_ns / 1e9,
+        .unattributed_cpu_s = (double)helper_unattributed_cpu_ns(s) / 1e9,
         .lines = s->lines,
         .threads = threads,
         .thread_count = n,
@@ -470,6 +479,7 @@ char *session_stop(const struct profiled_function *functions, size_t count)
     struct session *s = session;
     if (!s)
         return NULL;
+    helper_close_arrivals();
     helper_stop(s);
     /* The last beat counts the time up to now; then no handler may run while rings are read. */
     helper_beat(s);

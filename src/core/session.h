@@ -64,7 +64,16 @@ struct tracked_thread {
     struct sampler_thread sampler; /* its address is the timer's si_value */
     pid_t tid;
     clockid_t clock;
-    int has_timer; /* its timer is sampler.timer */
+    _Atomic int has_timer; /* its timer is sampler.timer; whoever exchanges it to 0 deletes it */
+    int candidate_beats;   /* found by the scan, no timer yet: beats it has waited (helper.c) */
+    /* a thread that registered itself as it started (threadstart.c, helper_thread_arrive) */
+    int registered;
+    uintptr_t entry;             /* the code it was started to run: the key of its stand-in place */
+    int64_t start_cpu_ns;        /* CPU time it spent starting, before it registered */
+    _Atomic int owners;          /* the helper and the thread itself: the last to let go frees it */
+    _Atomic int ended;           /* set by the thread, after final_cpu_ns, once its timer is gone */
+    int64_t final_cpu_ns;
+    struct tracked_thread *next_arrived;
     /* helper: finding its PyThreadState */
     uintptr_t thread_state;
     int thread_state_retry;
@@ -74,6 +83,7 @@ struct tracked_thread {
     int64_t weight_ns; /* CPU time its samples stood for */
     double system_fraction;
     uint8_t last_state;
+    int64_t last_weight_ns; /* its last sample's */
     struct place last;
     struct counters totals;
     /* offcpu */
@@ -104,7 +114,6 @@ struct session {
     pthread_t helper;
     int stopping;
     pid_t helper_tid;
-    int64_t helper_cpu_ns; /* the helper's own CPU time, read at each beat */
     pid_t main_tid;
     struct tracked_thread **threads; /* ascending by tid */
     size_t thread_count;
@@ -114,7 +123,13 @@ struct session {
     size_t finished_capacity;
     pid_t *scan;
     size_t scan_capacity;
+    struct tracked_thread *_Atomic arrived; /* registered since the last beat, newest first */
     uint64_t threads_untracked; /* a thread the helper could not give a timer, or memory */
+    _Atomic uint64_t arrivals_untracked; /* the same, for a thread that could not register */
+    /* where a thread that ended unsampled worked, by what it was started to run (cputime.c) */
+    struct stand_in *stand_ins;
+    size_t stand_in_count;
+    size_t stand_in_capacity;
     size_t python_threads;      /* threads with a PyThreadState, at the last beat */
     /* time */
     int enabled;
@@ -126,10 +141,18 @@ struct session {
     struct counters totals;
     struct counters outside;
     int64_t cpu_wait_ns;
+    /* CPU time no thread's clock accounted for: the process's, less the helper's, less the
+     * tracked threads' (all while enabled) */
+    int64_t process_cpu_ns;
+    int64_t helper_cpu_ns;
+    int64_t retired_cpu_ns; /* CPU time of the threads already retired, and of threads' starts */
+    int64_t last_process_cpu_ns;
+    int64_t last_helper_cpu_ns;
+    int64_t helper_final_cpu_ns; /* the helper's own clock as it exited */
+    int helper_exited;
     int signal_replaced;
     /* this process */
     pid_t ppid;
-    int64_t process_cpu_start_ns;
     char *output_path;        /* config.output_dir/PID.json, or NULL */
     int64_t next_output_ns;   /* when the helper writes it next */
     /* memory, when config.memory_sampling_rate_bytes > 0 */

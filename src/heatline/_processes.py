@@ -249,7 +249,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
     totals = dict(first["totals"])
     for child in children:
         t = child["totals"]
-        for key in TIME_KEYS + ("outside_program_s", "cpu_wait_s"):
+        for key in TIME_KEYS + ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s"):
             totals[key] = totals.get(key, 0) + t.get(key, 0)
         for key in ("alloc_mb", "copy_mb"):
             totals[key] = _add(totals.get(key), t.get(key))
