@@ -15,8 +15,8 @@ PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*
 # while it runs bytecode, so a split that breaks on one of them must fail here. Each gets .venv-truth-VERSION,
 # with the interpreter pyenv has for it.
 TRUTH_VERSIONS ?= 3.13
-TRUTH_TESTS := tests/test_memory_split.py tests/test_memory.py tests/test_accuracy.py
-TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies or copy or case_study or pure_python_line or native_time
+TRUTH_TESTS := tests/test_memory_split.py tests/test_memory.py tests/test_accuracy.py tests/test_processes.py
+TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies or copy or case_study or pure_python_line or native_time or stderr_of_fork or work_in_child_processes
 
 .PHONY: demo install test test-c test-py test-versions smoke test-sanitize clean
 

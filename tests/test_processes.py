@@ -234,3 +234,21 @@ def test_the_launcher_cost_nothing_for_a_python_not_profiling():
     done = subprocess.run([sys.executable, "-c", "import sys; print(sorted(m for m in sys.modules if 'heatline' in m))"],
                           capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == "[]"
+
+
+FORK_ONE_THREAD = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(3)\nprint(os.waitpid(pid, 0)[1] >> 8)\n"
+FORK_TWO_THREADS = ("import os, threading, time\n"
+                    "t = threading.Thread(target=time.sleep, args=(0.5,)); t.start()\n" + FORK_ONE_THREAD + "t.join()\n")
+
+
+@pytest.mark.parametrize("source", [FORK_ONE_THREAD, FORK_TWO_THREADS], ids=["one_thread", "two_threads"])
+def test_stderr_of_fork_is_python3s(heatline, source):
+    """Python 3.12+ warns at os.fork in a process with several threads: heatline's helper
+    thread must not make it warn where python3 does not (nor hide the warning where it does)."""
+    program = heatline.new_path("fork", ".py")
+    program.write_text(source)
+    plain = heatline.python(program)
+    profiled = heatline.profile(program)
+    assert profiled.returncode == plain.returncode == 0
+    assert profiled.stdout == plain.stdout == "3\n"
+    assert ("DeprecationWarning" in profiled.stderr) == ("DeprecationWarning" in plain.stderr), profiled.stderr

@@ -191,9 +191,39 @@ def _register_process_hooks() -> None:
     os._exit = _exit_now  # type: ignore[assignment]
 
 
+# Python 3.12+ warns at os.fork when the process has more than one thread, counting the
+# operating system's threads: heatline's helper must not make it warn about a program that has
+# one thread. The filter is set or taken away before each fork (3.13 warns after the at-fork
+# hooks of the parent have run, so it stays until the next fork; it matches nothing else).
+_FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks"
+_fork_filter: Optional[tuple[Any, ...]] = None
+
+
 def _before_fork() -> None:
-    global _enabled_at_fork
+    global _enabled_at_fork, _fork_filter
     _enabled_at_fork = bool(_core.is_enabled())
+    if sys.version_info < (3, 12):
+        return
+    import warnings
+
+    if _fork_filter is not None:
+        try:
+            warnings.filters.remove(_fork_filter)
+            warnings._filters_mutated()  # type: ignore[attr-defined]
+        except (ValueError, AttributeError):
+            pass
+        _fork_filter = None
+    if _core.is_running() and _program_threads() <= 1:
+        warnings.filterwarnings("ignore", message=_FORK_WARNING, category=DeprecationWarning)
+        _fork_filter = warnings.filters[0]
+
+
+def _program_threads() -> int:
+    """The process's threads, heatline's helper left out."""
+    try:
+        return len(os.listdir("/proc/self/task")) - 1
+    except OSError:
+        return 2
 
 
 def _after_fork_in_child() -> None:
