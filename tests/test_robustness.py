@@ -175,9 +175,27 @@ def test_program_ending_before_any_sample_gets_a_profile_with_a_message(heatline
     assert isinstance(run.profile["message"], str) and run.profile["message"]
 
 
-def test_programs_own_interval_timers_keep_firing(heatline):
-    run = heatline.profile(OWN_TIMERS)
+# The timers program run as a child: started as a new interpreter, or forked and run there.
+TIMERS_IN_CHILD = {
+    "exec": "import subprocess, sys\nsubprocess.run([sys.executable, {path!r}], check=True)\n",
+    "fork": ("import multiprocessing, runpy\n"
+             "if __name__ == '__main__':\n"
+             "    p = multiprocessing.get_context('fork').Process(target=runpy.run_path, args=({path!r}, None, '__main__'))\n"
+             "    p.start(); p.join(); assert p.exitcode == 0\n"),
+}
+
+
+@pytest.mark.parametrize("where", ["here", "exec", "fork"])
+def test_programs_own_interval_timers_keep_firing(heatline, where):
+    program = OWN_TIMERS
+    if where != "here":
+        program = heatline.new_path("timers_parent", ".py")
+        program.write_text(TIMERS_IN_CHILD[where].format(path=str(OWN_TIMERS)))
+    # The child's file is not in the parent's folder: named, so that it is profiled.
+    run = heatline.profile(program, options=("--profile-only", OWN_TIMERS.name))
     assert run.returncode == 0, run.stderr
+    if where != "here":
+        assert len(run.profile["processes"]) >= 2, run.profile["processes"]
     counts = json.loads(run.stdout.splitlines()[-1])
     for name, expected in counts["expected"].items():
         handled = counts["handled"][name]
