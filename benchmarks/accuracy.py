@@ -11,6 +11,8 @@ profile's numbers for those lines are compared with the truth of the same run:
   MB           per line; error = the worst line's difference in percent of its true MB
   fraction     Python's share of a line's allocations; error in percentage points
   leaks        the number of lines wrongly flagged or wrongly not flagged as leaking
+  child s      CPU seconds of a line run by Pool workers (child processes), summed over them;
+               error in percent of the true seconds
 
 CPU rows run both profilers with --cpu-only, memory rows in their full mode. The median error
 over the repetitions goes to the table on stdout; everything to benchmarks/results/accuracy-*.json.
@@ -46,6 +48,7 @@ class Row:
     program: str
     kind: str       # a key of SCORERS
     memory: bool    # needs memory profiling: both profilers run in full mode
+    args: tuple[str, ...] = ()  # the program's arguments after its truth file
 
 
 ROWS = [
@@ -57,12 +60,16 @@ ROWS = [
     Row("Python/native memory split (2 lines)", "truth_memsplit.py", "python_fraction", True),
     Row("copy volume per line (2 lines)", "truth_copy.py", "copy_mb", True),
     Row("leak (1 leaking line, 1 clean)", "truth_leak.py", "leak", True),
+    Row("child processes: Pool(8) workers, fork", "truth_pool_burn.py", "cpu_s", False, ("fork",)),
+    Row("child processes: Pool(8) workers, spawn", "truth_pool_burn.py", "cpu_s", False, ("spawn",)),
+    Row("child processes: Pool(8) workers, forkserver", "truth_pool_burn.py", "cpu_s", False, ("forkserver",)),
 ]
 UNITS = {"split": "points", "shares": "points", "alloc_mb": "% of MB", "python_fraction": "points",
-         "copy_mb": "% of MB", "leak": "wrong lines"}
+         "copy_mb": "% of MB", "leak": "wrong lines", "cpu_s": "% of s"}
 
 # Per line of the profiled program: python/native/system time (any unit: only shares are used),
-# alloc_mb, python_fraction, copy_mb, leak (bool). A value the profiler did not measure is None.
+# cpu_s (seconds of Python and native time), alloc_mb, python_fraction, copy_mb, leak (bool). A
+# value the profiler did not measure is None.
 LineData = dict[int, dict[str, Any]]
 
 
@@ -83,10 +90,10 @@ def _file_entry(files: dict[str, dict], program: Path) -> dict:
     return {"lines": []}
 
 
-def heatline_command(executable: Path) -> Callable[[Path, Path, Path, bool], list[str]]:
-    def command(program: Path, truth: Path, profile: Path, memory: bool) -> list[str]:
+def heatline_command(executable: Path) -> Callable[[Path, Path, Path, bool, tuple[str, ...]], list[str]]:
+    def command(program: Path, truth: Path, profile: Path, memory: bool, args: tuple[str, ...]) -> list[str]:
         mode = [] if memory else ["--cpu-only"]
-        return [str(executable), *mode, "--json", "--outfile", str(profile), str(program), str(truth)]
+        return [str(executable), *mode, "--json", "--outfile", str(profile), str(program), str(truth), *args]
     return command
 
 
@@ -98,6 +105,7 @@ def read_heatline(profile: Path, program: Path) -> LineData:
         leak = line.get("leak")
         lines[line["line"]] = {
             "python": line["python_s"], "native": line["native_s"], "system": line["system_s"],
+            "cpu_s": line["python_s"] + line["native_s"],
             "alloc_mb": line.get("alloc_mb"), "python_fraction": line.get("python_alloc_fraction"),
             "copy_mb": line.get("copy_mb"),
             "leak": (leak is not None and leak.get("likelihood", 0) >= LEAK_LIKELIHOOD) if memory else None,
@@ -105,9 +113,10 @@ def read_heatline(profile: Path, program: Path) -> LineData:
     return lines
 
 
-def scalene_command(program: Path, truth: Path, profile: Path, memory: bool) -> list[str]:
+def scalene_command(program: Path, truth: Path, profile: Path, memory: bool, args: tuple[str, ...]) -> list[str]:
     mode = [] if memory else ["--cpu-only"]
-    return [str(benchenv.venv_bin("scalene")), "run", *mode, "-o", str(profile), str(program), "---", str(truth)]
+    return [str(benchenv.venv_bin("scalene")), "run", *mode, "-o", str(profile), str(program), "---", str(truth),
+            *args]
 
 
 def read_scalene(profile: Path, program: Path) -> LineData:
@@ -122,6 +131,8 @@ def read_scalene(profile: Path, program: Path) -> LineData:
         leak = leaks.get(str(number))
         lines[number] = {
             "python": line["n_cpu_percent_python"], "native": line["n_cpu_percent_c"], "system": line["n_sys_percent"],
+            # Scalene gives percentages of the run's time; its seconds are those of the elapsed time.
+            "cpu_s": (line["n_cpu_percent_python"] + line["n_cpu_percent_c"]) / 100 * elapsed_s,
             "alloc_mb": line["n_malloc_mb"] if memory else None,
             "python_fraction": line["n_python_fraction"] if memory else None,
             # Scalene reports a copy rate over the whole run.
@@ -134,7 +145,7 @@ def read_scalene(profile: Path, program: Path) -> LineData:
 @dataclass(frozen=True)
 class Profiler:
     name: str
-    command: Callable[[Path, Path, Path, bool], list[str]]
+    command: Callable[[Path, Path, Path, bool, tuple[str, ...]], list[str]]
     read: Callable[[Path, Path], LineData]
 
 
@@ -191,6 +202,7 @@ SCORERS: dict[str, Callable[[dict, LineData, dict[str, int]], float | None]] = {
     "python_fraction": _score_per_line("python_fraction", relative=False),
     "copy_mb": _score_per_line("copy_mb", relative=True),
     "leak": score_leak,
+    "cpu_s": _score_per_line("cpu_s", relative=True),
 }
 
 
@@ -199,7 +211,7 @@ def run_once(row: Row, profiler: Profiler, timeout_s: float, scratch: Path) -> d
     program = TRUTH_DIR / row.program
     out = Path(tempfile.mkdtemp(dir=scratch))
     truth_path, profile_path = out / "truth.json", out / "profile.json"
-    result = benchenv.run_measured(profiler.command(program, truth_path, profile_path, row.memory), out, timeout_s)
+    result = benchenv.run_measured(profiler.command(program, truth_path, profile_path, row.memory, row.args), out, timeout_s)
     try:
         if result.returncode != 0 or not truth_path.exists() or not profile_path.exists():
             reason = f"killed after {timeout_s:.0f} s" if result.timed_out else f"exit status {result.returncode}"

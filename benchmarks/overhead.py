@@ -84,6 +84,7 @@ OWN_WORKLOADS = [
     ("threads_mixed", "threads"),
     ("alloc_heavy", "alloc"),
     ("pure_python", "pure"),
+    ("pool_workers", "pool"),
 ]
 QUICK_WORKLOADS = ["raytrace", "numpy_heavy"]
 QUICK_CONFIGS = ["python", "heatline", "heatline --cpu-only", "scalene", "scalene --cpu-only"]
