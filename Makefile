@@ -8,7 +8,7 @@ C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 # Each C unit test links the interpreter-free parts it needs.
 C_UNITS := src/core/leaks.c src/core/live.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
-PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/report/*.py)
+PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/_hook/*.py src/heatline/report/*.py)
 # The memory truth tests, and the Python/native time split, again on other Pythons: memory
 # reaches the allocators by routes that differ by version (pip's NumPy takes array data from
 # PyMem_RawMalloc on 3.12+, from malloc before), and a shared libpython (3.12+) runs loader code

@@ -227,13 +227,38 @@ def test_start_method_and_processes_listed_in_text_report(heatline):
     assert "peaks are per" in run.stdout, run.stdout
 
 
-def test_the_launcher_cost_nothing_for_a_python_not_profiling():
-    """heatline.pth in site-packages: a Python started without HEATLINE_RUN imports nothing of
-    heatline's."""
-    env = {k: v for k, v in os.environ.items() if k != "HEATLINE_RUN"}
+def test_a_python_not_profiling_reads_nothing_of_heatline():
+    """No .pth file: a Python started without the run's environment imports nothing of
+    heatline's, and heatline installs nothing at the top of site-packages."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HEATLINE_RUN", "PYTHONPATH")}
     done = subprocess.run([sys.executable, "-c", "import sys; print(sorted(m for m in sys.modules if 'heatline' in m))"],
                           capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == "[]"
+    import heatline
+
+    site_packages = Path(heatline.__file__).parent.parent
+    ours = [p.name for p in site_packages.iterdir() if "heatline" in p.name.lower()]
+    assert sorted(ours) == sorted(["heatline", f"heatline-{heatline.__version__}.dist-info"]), ours
+
+
+def test_a_childs_own_sitecustomize_and_path_are_kept(heatline, tmp_path):
+    """The start-up hook hides the program's sitecustomize only to run it; the child's sys.path
+    is what it would be, and its PYTHONPATH still holds the user's entries."""
+    user = tmp_path / "user_site"
+    user.mkdir()
+    (user / "sitecustomize.py").write_text("import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n")
+    probe = ("import os, sys\n"
+             "print(os.environ.get('USER_SITECUSTOMIZE'), sys.modules['sitecustomize'].__file__,\n"
+             "      any('heatline' in p for p in sys.path), os.environ['PYTHONPATH'].split(os.pathsep)[-1])\n")
+    program = tmp_path / "parent.py"
+    program.write_text("import subprocess, sys\nsubprocess.run([sys.executable, '-c', %r], check=True)\n" % probe)
+    env = dict(os.environ, PYTHONPATH=str(user))
+    plain = heatline.python(program, env=env)
+    run = heatline.profile(program, env=env)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout, (run.stdout, plain.stdout)
+    assert plain.stdout.split()[:3] == ["ran", str(user / "sitecustomize.py"), "False"], plain.stdout
+    assert len(run.profile["processes"]) == 2, run.profile["processes"]
 
 
 FORK_ONE_THREAD = "import os\npid = os.fork()\nif pid == 0:\n    os._exit(3)\nprint(os.waitpid(pid, 0)[1] >> 8)\n"

@@ -1,4 +1,4 @@
-"""Imported by heatline.pth when a Python process starts with HEATLINE_RUN in its environment:
+"""Imported by heatline/_hook/sitecustomize.py as a Python process of a profiled run starts:
 a process started, directly or not, by a profiled run (multiprocessing's spawn and forkserver,
 subprocess, os.system). It starts the process's own session before the process runs any of its
 code; the engine writes the session's document where the run's first process merges it

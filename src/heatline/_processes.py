@@ -3,9 +3,10 @@ how the documents become the one profile the user gets.
 
 The run's first process (the `heatline` command, or a program calling `heatline.start()`)
 makes a private directory (mode 0700, an unpredictable name) and names it, with the run's
-options, in the environment variable HEATLINE_RUN. Every Python process started below it reads
-that variable as it starts (`heatline.pth` -> heatline._child) or is forked from a profiled one
-(heatline._session's at-fork hook); the engine then writes that process's document into the
+options, in the environment variable HEATLINE_RUN, and puts heatline/_hook first on PYTHONPATH.
+Every Python process started below it imports that folder's sitecustomize as it starts, which
+starts its profiling (heatline._child), or is forked from a profiled one (heatline._session's
+at-fork hook); the engine then writes that process's document into the
 directory as PID.json: at its first beat, every second while it runs, and at its end (C:
 session.c). When the first process stops, it reads the directory, merges every document into
 its own (`merge`) and removes the directory.
@@ -28,10 +29,14 @@ KINDS = ("python_s", "native_s", "system_s")
 
 # ---- the run's directory and its environment variable ---------------------------------------
 
+# The folder whose sitecustomize.py starts each Python process of a run (heatline/_hook).
+HOOK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_hook")
+
+
 class Run:
     """The children's side of a run, held by its first process."""
 
-    def __init__(self, spec: dict[str, Any], previous_env: Optional[str]) -> None:
+    def __init__(self, spec: dict[str, Any], previous_env: dict[str, Optional[str]]) -> None:
         self.spec = spec
         self.previous_env = previous_env
 
@@ -46,8 +51,10 @@ def begin(options: dict[str, Any], program_dirs: list[str], program: str, run_st
     directory = tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-")
     spec = {"dir": directory, "run_start_ns": run_start_ns, "options": options,
             "program_dirs": list(program_dirs), "program": program}
-    previous = os.environ.get(ENV)
+    previous = {name: os.environ.get(name) for name in (ENV, "PYTHONPATH")}
     os.environ[ENV] = json.dumps(spec)
+    path = previous["PYTHONPATH"]
+    os.environ["PYTHONPATH"] = HOOK_DIR + (os.pathsep + path if path else "")
     return Run(spec, previous)
 
 
@@ -55,10 +62,11 @@ def end(run: Run) -> list[dict[str, Any]]:
     """The children's documents (by start), then the directory removed and the variable unset."""
     documents = collect(run.directory)
     shutil.rmtree(run.directory, ignore_errors=True)
-    if run.previous_env is None:
-        os.environ.pop(ENV, None)
-    else:
-        os.environ[ENV] = run.previous_env
+    for name, value in run.previous_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     return documents
 
 
