@@ -3,16 +3,21 @@ heatline (issue 9). Truths are measured by the workers themselves, with their th
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import HEATLINE, PROGRAMS, cpu_s
+from conftest import HEATLINE, MB, MEMORY_SAMPLES_SIGMAS, PROGRAMS, cpu_s, marked_lines
+
+DEFAULT_MEMORY_SAMPLING_RATE_BYTES = 1 << 20
 
 CHILDREN = PROGRAMS / "children_truth.py"
 ENDING = PROGRAMS / "children_ending.py"
@@ -38,6 +43,16 @@ def assert_burn_matches(seconds: float, truth: float, what: str) -> None:
     assert abs(seconds - truth) <= margin, f"{what}: profiled {seconds:.3f} s of CPU, workers measured {truth:.3f} s"
 
 
+def assert_allocation_matches(line, truth) -> None:
+    """n blocks of s bytes at the default rate R: each sampled with p = 1 - exp(-s/R) and
+    weighing s/p; five standard deviations of the estimate's sampling error."""
+    block, count = truth["block_bytes"], truth["blocks"] * truth["calls"]
+    sampled = 1 - math.exp(-block / DEFAULT_MEMORY_SAMPLING_RATE_BYTES)
+    margin_mb = MEMORY_SAMPLES_SIGMAS * math.sqrt(count * block ** 2 * (1 - sampled) / sampled) / MB
+    assert line is not None and line["alloc_mb"] is not None, line
+    assert abs(line["alloc_mb"] - count * block / MB) <= margin_mb, (line["alloc_mb"], count * block / MB, margin_mb)
+
+
 MODES = [f"pool-{m}" for m in START_METHODS] + [f"process-{m}" for m in START_METHODS] + [
     "executor", "subprocess", "path-python3", "system", "fork", "grandchildren"]
 
@@ -55,6 +70,8 @@ def test_work_in_child_processes_is_in_the_profile(heatline, mode):
     # four workers, is not in their clocks).
     assert_burn_matches(cpu_s(line), truth["burn_s"], mode)
     assert set(line["processes"]) == set(truth["workers"]), (line["processes"], truth["workers"])
+    # Memory is profiled in the children too: the MB of the workers' allocating line add up.
+    assert_allocation_matches(profile.marked(CHILDREN, "alloc"), truth)
     processes = {p["pid"]: p for p in profile["processes"]}
     first = profile["processes"][0]
     for pid in truth["workers"]:
@@ -81,6 +98,47 @@ def test_no_children_profiles_the_first_process_only(heatline):
     assert run.returncode == 0, run.stderr
     assert len(run.profile["processes"]) == 1
     assert run.profile.marked(CHILDREN, "burn") is None
+
+
+def test_an_api_session_profiles_its_children(heatline, tmp_path):
+    """heatline.start() in a plain python3 process: stop() returns the children's work too."""
+    truth_path = tmp_path / "truth.json"
+    source = ("import json, multiprocessing, sys\n"
+              f"sys.path.insert(0, {str(PROGRAMS)!r})\n"
+              "import heatline, children_truth\n"
+              "if __name__ == '__main__':\n"
+              "    heatline.start()\n"
+              "    with multiprocessing.get_context('spawn').Pool(2) as pool:\n"
+              "        results = pool.map(children_truth.burn, [children_truth.ITERATIONS] * 4)\n"
+              "    profile = heatline.stop()\n"
+              "    line = [l for l in profile['files'][children_truth.__file__]['lines'] if l['line'] == LINE][0]\n"
+              "    json.dump({'burn_s': sum(s for _, s in results), 'line_s': line['python_s'] + line['native_s'],\n"
+              "               'workers': sorted({p for p, _ in results}), 'line_processes': line['processes'],\n"
+              "               'processes': len(profile['processes'])}, open(sys.argv[1], 'w'))\n"
+              ).replace("LINE", str(marked_lines(CHILDREN)["burn"]))
+    program = tmp_path / "api_children.py"
+    program.write_text(source)
+    done = heatline.python(program, truth_path)
+    assert done.returncode == 0, done.stderr
+    truth = json.loads(truth_path.read_text())
+    assert_burn_matches(truth["line_s"], truth["burn_s"], "API session's children")
+    assert truth["line_processes"] == truth["workers"] and truth["processes"] >= 3, truth
+
+
+def test_a_directory_left_by_a_dead_run_is_removed(heatline):
+    """A first process that died (SIGKILL) leaves its run's directory; the next run removes it."""
+    base = Path(tempfile.gettempdir())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    stale = base / f"heatline-run-{dead.stdout.strip()}-leftover"
+    stale.mkdir(mode=0o700)
+    (stale / "123.json").write_text("{}")
+    try:
+        run = heatline.profile(PROGRAMS / "instant.py")
+        assert run.returncode == 0, run.stderr
+        assert not stale.exists()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def test_children_report_the_same_output_and_status(heatline):

@@ -1,9 +1,10 @@
 """Work done in child processes, started in one of many ways, with its truth.
 
 Usage: children_truth.py TRUTH_JSON MODE
-Each worker burns CPU on the line marked `burn` and measures it with its own thread CPU clock;
-the parent collects those measurements and writes, to TRUTH_JSON, {"burn_s": total,
-"workers": [pid, ...]}. MODE is one of:
+Each worker burns CPU on the line marked `burn` and measures it with its own thread CPU clock,
+and allocates BLOCKS blocks of BLOCK_BYTES on the line marked `alloc`; the parent collects the
+measurements and writes, to TRUTH_JSON, {"burn_s": total, "workers": [pid, ...], "calls": the
+number of times a worker ran, "block_bytes", "blocks"}. MODE is one of:
   pool-METHOD      multiprocessing Pool (left by `with`, so terminate()) with start METHOD
   process-METHOD   multiprocessing Process objects with start METHOD, results through a Queue
   executor         concurrent.futures.ProcessPoolExecutor
@@ -25,6 +26,8 @@ import time
 WORKERS = 4
 # Iterations of the burn line per worker: about 0.1-0.2 s of CPU here.
 ITERATIONS = 1_500_000
+BLOCK_BYTES = 1 << 20
+BLOCKS = 16
 
 
 def burn(iterations=ITERATIONS):
@@ -32,7 +35,10 @@ def burn(iterations=ITERATIONS):
     start = time.thread_time()
     total = 0
     for i in range(iterations): total += i * i  # line: burn
-    return os.getpid(), time.thread_time() - start
+    seconds = time.thread_time() - start
+    blocks = [bytearray(BLOCK_BYTES) for _ in range(BLOCKS)]  # line: alloc
+    del blocks
+    return os.getpid(), seconds
 
 
 def burn_to_queue(queue):
@@ -117,4 +123,5 @@ if __name__ == "__main__":
     results = run(sys.argv[2])
     with open(sys.argv[1], "w") as file:
         json.dump({"burn_s": sum(seconds for _, seconds in results),
-                   "workers": sorted({pid for pid, _ in results})}, file)
+                   "workers": sorted({pid for pid, _ in results}), "calls": len(results),
+                   "block_bytes": BLOCK_BYTES, "blocks": BLOCKS}, file)
