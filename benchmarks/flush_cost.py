@@ -5,8 +5,9 @@ that SIGKILL loses at most a second. The helper thread does it, with the session
 its cost is CPU time taken from the program (on a busy machine) and a pause of the helper's beat.
 This measures that cost against the size of the profile: a generated program executes N distinct
 lines under heatline (the API, in this process), then the engine writes the document (the same
-call a flush makes) 20 times; the table gives the median time per write, the document's size
-and the share of a second one write takes.
+writer a flush calls) 20 times; the table gives the median time per write, the document's size
+and the share of a second one write takes. The engine spaces the writes so that this share stays
+under 2% (every second, or 50 times the last write's time when that is longer).
 
 Usage: python3 benchmarks/flush_cost.py [--lines 100,1000,10000,20000]
 Run it with the Python that has heatline installed (the benchmark venv's, or .venv's).

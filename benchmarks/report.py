@@ -472,7 +472,9 @@ def accuracy_section(path: Path, document: dict) -> str:
         "exact byte counts) and is profiled by both tools: CPU rows with `--cpu-only`, memory rows in full mode. "
         "A time error is the worst measured line's distance from its true share of the measured lines, in "
         "percentage points; an MB error is the worst line's distance from its true MB, in percent; the leak row "
-        "counts wrongly classified lines. Median over "
+        "counts wrongly classified lines; a child-process row's error is the distance of the CPU seconds of a line "
+        "run by Pool workers, summed over them, from what the workers measured, in percent (Scalene's seconds: its "
+        "percentages of its elapsed time). Median over "
         f"{document['method']['repetitions']} runs; lower is better. Programs: `benchmarks/workloads/truth/`.",
         "",
         markdown_table(["measurement", "unit", "heatline", "Scalene"], rows, left_columns=2),

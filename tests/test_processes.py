@@ -157,26 +157,23 @@ def test_children_report_the_same_output_and_status(heatline):
     assert len(profiled.profile["processes"]) == 2
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-def test_a_child_ended_by_sigterm_writes_its_profile_then_dies_by_it(heatline, method):
-    run = heatline.profile(ENDING, "sigterm", method, truth=True)
-    assert run.returncode == 0, run.stderr
-    truth = run.truth
-    assert truth["exitcodes"] == [-signal.SIGTERM], truth
-    child = {p["pid"]: p for p in run.profile["processes"]}[truth["children"][0]]
-    assert child["complete"], child
-    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], "terminated child")
+# (how the parent ends the child, start method, the child's exit code, whether its last profile
+# was written as it ended): SIGTERM is held until the profile is written, then kills as it would
+# have; SIGKILL cannot be, but the child lived 1.5 s after its burn, so a profile written a
+# second later holds the whole burn.
+ENDINGS = [("sigterm", "fork", -signal.SIGTERM, True), ("sigterm", "spawn", -signal.SIGTERM, True),
+           ("sigkill", "fork", -signal.SIGKILL, False)]
 
 
-def test_a_child_killed_by_sigkill_loses_at_most_its_last_second(heatline):
-    run = heatline.profile(ENDING, "sigkill", "fork", truth=True)
+@pytest.mark.parametrize("mode, method, exitcode, complete", ENDINGS)
+def test_a_child_ended_by_a_signal_keeps_its_profile(heatline, mode, method, exitcode, complete):
+    run = heatline.profile(ENDING, mode, method, truth=True)
     assert run.returncode == 0, run.stderr
     truth = run.truth
-    assert truth["exitcodes"] == [-signal.SIGKILL], truth
+    assert truth["exitcodes"] == [exitcode], truth
     child = {p["pid"]: p for p in run.profile["processes"]}[truth["children"][0]]
-    assert not child["complete"], child
-    # It burned, then lived 1.5 s more: its document of a second later holds the whole burn.
-    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], "killed child")
+    assert child["complete"] is complete, child
+    assert_burn_matches(cpu_s(burn_line(run.profile, ENDING)), truth["burn_s"], f"child ended by {mode}")
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver"])

@@ -23,8 +23,11 @@
 #define WARNING_SIZE 200
 #define MAX_WARNINGS 9
 /* How often a child process's document is rewritten while it runs: a child killed with SIGKILL
- * loses at most this much. */
+ * loses at most this much; but never more often than every OUTPUT_COST_FACTOR times what the
+ * last write took, so that writing costs the helper at most 2% of a CPU (a profile of 20,000
+ * lines takes about 0.1 s to write: benchmarks/flush_cost.py). */
 #define OUTPUT_INTERVAL_NS 1000000000LL
+#define OUTPUT_COST_FACTOR 50
 /* CPU time no thread's clock accounted for is worth a warning above both: sampling can miss a
  * few milliseconds anywhere, and the clocks are read a beat apart at the session's two ends. */
 #define UNATTRIBUTED_WARNING_MIN_S 0.01
@@ -469,8 +472,11 @@ void session_after_beat(struct session *s)
         return;
     }
     if (s->last_beat_ns >= s->next_output_ns) {
+        int64_t started_ns = threads_monotonic_ns();
         write_output(s, 0);
-        s->next_output_ns = s->last_beat_ns + OUTPUT_INTERVAL_NS;
+        int64_t cost_ns = threads_monotonic_ns() - started_ns;
+        int64_t interval_ns = OUTPUT_COST_FACTOR * cost_ns;
+        s->next_output_ns = s->last_beat_ns + (interval_ns > OUTPUT_INTERVAL_NS ? interval_ns : OUTPUT_INTERVAL_NS);
     }
 }
 

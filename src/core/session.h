@@ -14,7 +14,8 @@
  * has none of the parent's threads, timers or helper, and starts unprofiled (the Python layer
  * starts a new session in it when the run profiles its children).
  * Children's documents: a session with config.output_dir set writes its document there, as
- * PID.json (written to PID.json.tmp, then renamed), at its first beat, every second after, and
+ * PID.json (written to PID.json.tmp, then renamed), as it starts, every second after (or every 50
+ * times the last write's time, if longer), and
  * at its end; a SIGTERM that finds the default action in place is held until the helper has
  * written the last one, then the process dies by it as it would have.
  * Never: samples, or knows a part's internals beyond the fields it hands over.
@@ -53,7 +54,7 @@ struct session_config {
     char *python_version;
     char *heatline_version;
     /* A process of a run that profiles its children: its documents go to
-     * output_dir/PID.json, rewritten every second while it runs and at its end (NULL: the
+     * output_dir/PID.json, rewritten while it runs and at its end (NULL: the
      * document is only returned, as in the run's first process). */
     char *output_dir;
     char *start_method;   /* how this process was started, when known; NULL: not known */
