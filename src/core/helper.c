@@ -354,6 +354,7 @@ void helper_thread_arrive(uintptr_t entry, uintptr_t thread_state)
         }
         if (thread) {
             thread->registered = 1;
+            thread->registered_pid = registry.pid;
             thread->entry = entry;
             thread->start_cpu_ns = thread->last_cpu_ns;
             atomic_store(&thread->owners, 2);
@@ -372,7 +373,7 @@ void helper_thread_arrive(uintptr_t entry, uintptr_t thread_state)
 static void leave(void *value)
 {
     struct tracked_thread *thread = value;
-    if (getpid() != registry.pid)
+    if (getpid() != thread->registered_pid)
         return; /* in a forked child the timer is not ours, the record the parent's */
     /* A signal the timer queued before it was deleted is delivered to this thread, the one it
      * aims at, before timer_delete returns: no handler touches the record after this. */

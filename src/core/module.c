@@ -230,7 +230,10 @@ static void free_functions(struct profiled_function *functions, size_t count)
 
 typedef char *(*document_fn)(const struct profiled_function *, size_t);
 
-static PyObject *document(PyObject *args, document_fn make)
+/* `release_gil`: other Python threads run while the document is written. Not at stop: stopping
+ * puts Python's allocators back (PyMem_SetAllocator copies the allocator's fields one by one),
+ * and a thread allocating meanwhile could call the wrapper with the original's context. */
+static PyObject *document(PyObject *args, document_fn make, int release_gil)
 {
     PyObject *value = Py_None;
     if (!PyArg_ParseTuple(args, "|O", &value))
@@ -246,9 +249,13 @@ static PyObject *document(PyObject *args, document_fn make)
         return NULL;
     }
     char *text;
-    Py_BEGIN_ALLOW_THREADS
-    text = make(functions, count);
-    Py_END_ALLOW_THREADS
+    if (release_gil) {
+        Py_BEGIN_ALLOW_THREADS
+        text = make(functions, count);
+        Py_END_ALLOW_THREADS
+    } else {
+        text = make(functions, count);
+    }
     free_functions(functions, count);
     if (!text)
         return PyErr_NoMemory();
@@ -261,13 +268,13 @@ static PyObject *core_stop(PyObject *module, PyObject *args)
 {
     (void)module;
     threadstart_uninstall();
-    return document(args, session_stop);
+    return document(args, session_stop, 0);
 }
 
 static PyObject *core_snapshot(PyObject *module, PyObject *args)
 {
     (void)module;
-    return document(args, session_snapshot);
+    return document(args, session_snapshot, 1);
 }
 
 static PyObject *core_is_running(PyObject *module, PyObject *unused)

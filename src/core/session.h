@@ -69,6 +69,7 @@ struct tracked_thread {
     int candidate_beats;   /* found by the scan, no timer yet: beats it has waited (helper.c) */
     /* a thread that registered itself as it started (threadstart.c, helper_thread_arrive) */
     int registered;
+    pid_t registered_pid;        /* the process it registered in: a forked child's copy is not its */
     uintptr_t entry;             /* the code it was started to run: the key of its stand-in place */
     int64_t start_cpu_ns;        /* CPU time it spent starting, before it registered */
     _Atomic int owners;          /* the helper and the thread itself: the last to let go frees it */
@@ -173,7 +174,8 @@ int session_is_enabled(void);
 /* The document so far (malloc'd JSON), or NULL. `functions`: the @profile-decorated functions,
  * listed in the document (reports restrict to them). */
 char *session_snapshot(const struct profiled_function *functions, size_t count);
-/* Ends the session and returns its document (malloc'd JSON), or NULL. */
+/* Ends the session and returns its document (malloc'd JSON), or NULL. Called with the GIL held
+ * (Python's allocators are put back). */
 char *session_stop(const struct profiled_function *functions, size_t count);
 /* Called by the helper after each beat, with the session's lock held: writes the document to
  * config.output_dir when due, and ends the process as SIGTERM would once its last document is
