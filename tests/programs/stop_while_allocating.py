@@ -4,7 +4,7 @@ import threading
 
 import heatline
 
-SESSIONS = 150
+SESSIONS = 60
 
 
 def churn(stop):
