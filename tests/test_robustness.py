@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import HEATLINE, PROGRAMS, Profile, assert_no_heatline_traceback, cpu_s
+from conftest import HEATLINE, PROGRAMS, Profile, assert_no_heatline_traceback, assert_seconds_match, cpu_s
 
 ECHO = PROGRAMS / "echo_run.py"
 RAISES = PROGRAMS / "raises.py"
@@ -333,3 +333,16 @@ def test_stopping_while_threads_allocate_never_crashes(heatline):
     done = heatline.python(PROGRAMS / "stop_while_allocating.py")
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout == "sessions done\n"
+
+
+def test_threads_that_block_signals_keep_working(heatline):
+    """A thread that blocks every signal, heatline's too, runs to its end; its time is still
+    counted (its clock) and lands on its line."""
+    program = PROGRAMS / "blocks_signals.py"
+    run = heatline.profile(program, truth=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "ok\n"
+    run.profile.assert_well_formed()
+    burn = run.profile.marked(program, "blocked-burn")
+    assert burn is not None
+    assert_seconds_match(cpu_s(burn), run.truth["burn_s"], "blocked thread's line")
