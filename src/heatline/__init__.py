@@ -7,7 +7,8 @@ Public API, usable under the `heatline` command and in a plain `python3` process
     @heatline.profile                                     # report only decorated functions
 
 Options: cpu_sampling_interval (seconds), cpu_only, memory_sampling_rate (bytes), profile_all,
-profile_only, profile_exclude.
+profile_only, profile_exclude, children (default True: the Python processes the program starts
+are profiled too, and stop() returns their work merged in).
 """
 
 from __future__ import annotations
