@@ -304,7 +304,8 @@ def test_a_childs_own_sitecustomize_and_path_are_kept(heatline, tmp_path):
     (user / "sitecustomize.py").write_text("import os\nos.environ['USER_SITECUSTOMIZE'] = 'ran'\n")
     probe = ("import os, sys\n"
              "print(os.environ.get('USER_SITECUSTOMIZE'), sys.modules['sitecustomize'].__file__,\n"
-             "      any('heatline' in p for p in sys.path), os.environ['PYTHONPATH'].split(os.pathsep)[-1])\n")
+             "      any(os.path.basename(p.rstrip('/')) == '_hook' for p in sys.path),\n"
+             "      os.environ['PYTHONPATH'].split(os.pathsep)[-1])\n")
     program = tmp_path / "parent.py"
     program.write_text("import subprocess, sys\nsubprocess.run([sys.executable, '-c', %r], check=True)\n" % probe)
     env = dict(os.environ, PYTHONPATH=str(user))
