@@ -355,7 +355,12 @@ def die_by_signal(signum: int) -> None:
 
 def _terminate(signum: int, frame: Any) -> None:
     """SIGTERM: the report is written, then the process dies by the signal at once, as it would
-    have without heatline (no exception reaches the program, no exit handler runs)."""
+    have without heatline (no exception reaches the program, no exit handler runs). One that
+    comes while the report is being written waits for it to be complete."""
+    global _signal_at_exit
+    if _finished:
+        _signal_at_exit = signum
+        return
     finish()
     die_by_signal(signum)
 
