@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codecache.h"
 #include "platform.h"
@@ -88,7 +89,9 @@ static int starts_thread(struct memsample_local *local, uint32_t epoch, int64_t 
     if (!local->random_state) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        local->random_state = ((uint64_t)(uintptr_t)local ^ (uint64_t)now.tv_nsec << 20 ^ (uint64_t)now.tv_sec) | 1;
+        local->random_state = ((uint64_t)(uintptr_t)local ^ (uint64_t)now.tv_nsec << 20 ^ (uint64_t)now.tv_sec ^
+                               (uint64_t)getpid() << 44) |
+                              1;
     }
     local->epoch = epoch;
     local->alloc_left = bytesampler_draw(&local->random_state);
@@ -229,4 +232,8 @@ void memsample_after_fork_child(void)
     atomic_store_explicit(&memsample_epoch, MEMSAMPLE_NOT_SAMPLING, memory_order_relaxed);
     atomic_store_explicit(&memsample_watching_frees, 0, memory_order_relaxed);
     atomic_store_explicit(&in_slow_path, 0, memory_order_relaxed);
+    /* The forking thread's random state is every forked child's copy: each draws its own, or
+     * all children would sample the same allocations (seen: a line's MB in four forked workers
+     * spread four times wider than its sampling error). */
+    memsample_local.random_state = 0;
 }
