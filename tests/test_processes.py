@@ -142,6 +142,22 @@ def test_a_directory_left_by_a_dead_run_is_removed(heatline):
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def test_heatline_run_inside_a_profiled_run_profiles_its_own_program(heatline, tmp_path):
+    """A child that is itself the heatline command (a test suite run under heatline, say) runs
+    its program and writes its own profile; the outer run keeps its own."""
+    inner_out = tmp_path / "inner.json"
+    program = tmp_path / "outer.py"
+    program.write_text("import subprocess, sys\n"
+                       f"done = subprocess.run([{str(HEATLINE)!r}, '--json', '--outfile', {str(inner_out)!r}, "
+                       f"{str(PROGRAMS / 'instant.py')!r}])\n"
+                       "sys.exit(done.returncode)\n")
+    run = heatline.profile(program)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    inner = json.loads(inner_out.read_text())
+    assert inner["program"] == str(PROGRAMS / "instant.py"), inner["program"]
+
+
 def test_children_report_the_same_output_and_status(heatline):
     """The program's stdout, stderr and status are its own, in the parent and the children."""
     source = ("import subprocess, sys\n"

@@ -180,6 +180,16 @@ def is_child() -> bool:
     return _child_spec is not None
 
 
+def leave_run() -> None:
+    """This process starts a run of its own (the `heatline` command, started inside a profiled
+    run): the session the outer run's start-up hook gave it ends here."""
+    global _child_spec, _running
+    if _child_spec is not None and _core.is_running():
+        _core.stop(None)
+    _child_spec = None
+    _running = None
+
+
 def _register_process_hooks() -> None:
     """Once per process: the fork hooks, the exit handler, and os._exit's wrapper."""
     global _hooks_registered

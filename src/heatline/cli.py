@@ -296,6 +296,7 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
         fail(f"--outfile {args.outfile!r} is a directory", EXIT_USAGE)
     prepared = prepare_module(program) if program.module else prepare_script(program)
     _session.owned_by_cli = True
+    _session.leave_run()
     _args, _first_pid = args, os.getpid()
     # Registered before the program runs, so it runs after the program's own exit handlers
     # (multiprocessing's among them, which wait for its children).
