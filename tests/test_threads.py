@@ -27,9 +27,11 @@ SHORT_THREADS_MARGIN = 0.25
 # CPU time of threads no clock saw, against what those threads measured themselves: 25%, for the
 # ones the helper's scan happened to see alive (their time goes to their line instead).
 UNATTRIBUTED_MARGIN = 0.25
-# Resident memory the profiler may add while 10,000 threads start and end: a record per thread
-# kept would be several hundred bytes each (megabytes); the allocator's own drift is less.
-THREAD_STARTS_RSS_GROWTH_MAX_KB = 4096
+# Resident memory the profiler may add while 10,000 threads start and end: a thread's record is
+# about 20 KB (its sample ring), so keeping every record would add about 200 MB, and keeping one
+# in twelve still more than this; the allocator's own drift under load reached 4.8 MB (once, in a
+# fresh clone with a core busy).
+THREAD_STARTS_RSS_GROWTH_MAX_KB = 16384
 # Finished threads listed one by one, and one entry for the rest (helper.c).
 FINISHED_THREADS_LISTED = 1000
 
