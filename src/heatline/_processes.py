@@ -242,10 +242,10 @@ def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s:
 
 
 def _did_work(document: dict[str, Any]) -> bool:
-    """Whether a process ran any of the program's lines (multiprocessing's own helpers, such as
-    the resource tracker, outlive the run without doing any)."""
-    return any(sum(entry.get(key, 0) for key in KINDS) > 0 or (entry["lines"] and any(
-        line.get("alloc_mb") for line in entry["lines"])) for entry in document.get("files", {}).values())
+    """Whether a process measured anything on the program's lines (the writer lists only files
+    that did; multiprocessing's own helpers, such as the resource tracker, outlive the run
+    without any)."""
+    return bool(document.get("files"))
 
 
 def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, TextIO
 
@@ -261,11 +262,8 @@ def _header(doc: dict[str, Any]) -> RenderableType:
 
 
 def _process_summary(processes: list[dict[str, Any]]) -> str:
-    methods: dict[str, int] = {}
-    for process in processes[1:]:
-        method = process.get("start_method") or "unknown"
-        methods[method] = methods.get(method, 0) + 1
-        how = ", ".join(f"{count} {method}" for method, count in sorted(methods.items()))
+    methods = Counter(process.get("start_method") or "unknown" for process in processes[1:])
+    how = ", ".join(f"{count} {method}" for method, count in sorted(methods.items()))
     return (f"{len(processes)}: the program (pid {processes[0]['pid']}) and {len(processes) - 1} it started "
             f"({how}); times and MB allocated add up over them, peaks are per process")
 
