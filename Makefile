@@ -6,9 +6,9 @@ CC ?= gcc
 CFLAGS_TEST := -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -Isrc/core
 C_TESTS := $(patsubst tests/c/%.c,tests/c/bin/%,$(wildcard tests/c/test_*.c))
 # Each C unit test links the interpreter-free parts it needs.
-C_UNITS := src/core/leaks.c src/core/live.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
+C_UNITS := src/core/leaks.c src/core/live.c src/core/stacks.c src/core/bytesampler.c src/core/sampledset.c src/core/linetable.c src/core/frames_linetable.c src/core/jsonw.c src/core/filter.c src/core/codecache.c src/core/profile.c
 SMOKE_VERSIONS ?= 3.9 3.10 3.12 3.13
-PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/_hook/*.py src/heatline/report/*.py)
+PACKAGE_SOURCES := pyproject.toml meson.build $(wildcard src/core/*.c src/core/*.h src/heatline/*.py src/heatline/_hook/*.py src/heatline/report/*.py src/heatline/report/assets/*)
 # The memory truth tests, and the Python/native time split, again on other Pythons: memory
 # reaches the allocators by routes that differ by version (pip's NumPy takes array data from
 # PyMem_RawMalloc on 3.12+, from malloc before), and a shared libpython (3.12+) runs loader code
@@ -23,7 +23,7 @@ TRUTH_SELECTION := split or numpy or native_buffers or python_objects or copies 
 $(VENV)/.installed: $(PACKAGE_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q ".[test]"
+	$(VPY) -m pip install -q ".[test,views-test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -39,6 +39,8 @@ test-c: $(C_TESTS)
 	@for t in $(C_TESTS); do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t || exit 1; done
 
 test-py: install
+	@./tests/need-browser.sh
+	@./tests/need-go.sh
 	$(VPY) -m pytest -q tests
 
 smoke: install

@@ -30,6 +30,8 @@ REPO_ROOT = BENCH_DIR.parent
 VENV_DIR = BENCH_DIR / ".venv-bench"
 BASELINE_VENV_DIR = BENCH_DIR / ".venv-bench-baseline"
 RESULTS_DIR = BENCH_DIR / "results"
+# Before/after runs on some workloads only: read by report.py --compare, never by the README's tables.
+COMPARE_DIR = RESULTS_DIR / "compare"
 WORKLOADS_DIR = BENCH_DIR / "workloads"
 
 # Every tool of the benchmark, pinned. Changing this list reinstalls into the existing venv.
@@ -301,10 +303,11 @@ def run_measured(argv: list[str], cwd: Path, timeout_s: float) -> ProcessResult:
                          timed_out=timed_out.is_set(), stderr_tail=tail)
 
 
-def write_results(kind: str, document: dict[str, Any]) -> Path:
-    """Write a results document as benchmarks/results/<kind>-<UTC timestamp>.json."""
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{kind}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+def write_results(kind: str, document: dict[str, Any], directory: Path = RESULTS_DIR) -> Path:
+    """Write a results document as <directory>/<kind>-<UTC timestamp>.json (benchmarks/results/ by
+    default, whose files make the README's tables; COMPARE_DIR holds those that must not)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{kind}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
     path.write_text(json.dumps(document, indent=1) + "\n")
     return path
 

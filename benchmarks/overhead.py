@@ -13,7 +13,8 @@ the first run.
 
 With --baseline REF, heatline as of git ref REF runs too, as "heatline@REF" and
 "heatline@REF --cpu-only", in the same rounds as the others: before and after from one run
-(`benchmarks/report.py --compare` prints them side by side).
+(`benchmarks/report.py --compare` prints them side by side). Such a run on some workloads only
+goes to benchmarks/results/compare/, which the README's tables do not read.
 """
 
 from __future__ import annotations
@@ -393,7 +394,11 @@ def main() -> None:
         "summary": summaries,
         "runs": runs,
     }
-    path = benchenv.write_results("overhead", document)
+    # A before/after run on some workloads only compares two builds; a row of the README's table
+    # must come from a run of every workload.
+    partial_comparison = baseline is not None and len(workloads) < len(all_workloads())
+    path = benchenv.write_results("overhead", document,
+                                  benchenv.COMPARE_DIR if partial_comparison else benchenv.RESULTS_DIR)
     print_report(configs, workloads, results, summaries)
     print(f"\nresults: {path}")
 

@@ -47,23 +47,29 @@ LINE_SECONDS_ABSOLUTE_MARGIN_S = 0.03
 MEMORY_SAMPLES_SIGMAS = 5
 MB = 1 << 20
 
-COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
+# The seconds of every line, function, file, thread, stack and of the totals; all but idle_s
+# (apart from the time, like GIL wait, but with no percent) have a percent beside them in lines.
+COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+PERCENT_COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
 LINE_KEYS = {
     "line", "source", *COUNTERS,
     "python_percent", "native_percent", "system_percent", "gil_wait_percent",
-    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb",
+    "alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb", "avg_mb", "timeline", "copy_mb",
     "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak", "processes",
 }
 PROCESS_KEYS = {"pid", "ppid", "argv", "start_method", "start_s", "elapsed_s", "cpu_s", "peak_mb", "complete"}
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
-TOTALS_KEYS = {*COUNTERS, "outside_program_s", "unattributed_cpu_s", "alloc_mb", "python_alloc_fraction", "peak_mb",
+TOTALS_KEYS = {*COUNTERS, "outside_program_s", "unattributed_cpu_s", "alloc_mb", "python_alloc_fraction",
+               "transient_mb", "peak_mb",
                "copy_mb", "gpu_percent"}
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
     "cpu_sampling_interval_s", "memory_sampling_rate_bytes", "gpu", "samples", "message",
     "totals", "timeline", "memory_peak", "processes", "threads", "profiled_functions", "warnings",
-    "files",
+    "files", "stacks",
 }
+STACK_FRAME_KEYS = {"function", "file", "line", "first_line", "program"}
+STACK_KEYS = {"frames", "samples", *COUNTERS, "alloc_mb", "copy_mb", "peak_mb"}
 
 MARKER = re.compile(r"#\s*line:\s*([\w-]+)")
 # A frame of heatline's own package in a traceback: a file of the installed package, or of the
@@ -106,6 +112,23 @@ def assert_seconds_match(measured: float, truth: float, what: str) -> None:
     margin = LINE_SECONDS_RELATIVE_MARGIN * truth + LINE_SECONDS_ABSOLUTE_MARGIN_S
     assert abs(measured - truth) <= margin, (
         f"{what}: profiled {measured:.3f} s, measured {truth:.3f} s")
+
+
+def assert_samples_fit_interval(profile: "Profile", interval_s: float) -> None:
+    """The CPU samples of a profile taken every `interval_s` of each thread's CPU time.
+
+    The engine arms a thread's timer once per stratum of `interval_s` of its CPU time, so a
+    thread takes at most one sample per stratum it began: that bound is exact, and is what
+    tells one interval from another (the default of 5 ms would take 4 times as many as 20 ms).
+    A late signal takes fewer: the kernel checks a thread's CPU timer only at the ticks that
+    find it running, and on a loaded machine many do not, so a thread can run past a whole
+    stratum unseen (15 strata gave 11 samples here with both cores busy). The lower bound is
+    therefore only a guard against an interval several times longer than asked for."""
+    samples = profile["samples"]["cpu"]
+    threads = [t for t in profile["threads"] if time_s(t) > 0]
+    most = sum(math.floor(time_s(t) / interval_s) + 1 for t in threads)
+    least = cpu_s(profile["totals"]) / (4 * interval_s)
+    assert least <= samples <= most, (profile["samples"], least, most)
 
 
 def assert_memory_samples_match(profile: "Profile", count: int, object_bytes: int,
@@ -229,6 +252,49 @@ class Profile:
         for key in COUNTERS:
             in_threads = sum(thread[key] for thread in doc["threads"])
             assert close(in_threads, totals[key]), (key, in_threads, totals[key])
+        self._assert_stacks_well_formed()
+
+    def _assert_stacks_well_formed(self) -> None:
+        """Every frame index is a frame, no stack is deeper than max_depth, and the books balance:
+        the stacks' time, samples, memory and peak add up to the totals, and each program line's
+        time and memory are those of the stacks whose innermost program frame it is."""
+        doc = self.document
+        section = doc["stacks"]
+        assert {"max_depth", "limit", "merged", "frames", "stacks"} <= section.keys()
+        frames, stacks = section["frames"], section["stacks"]
+        for frame in frames:
+            assert STACK_FRAME_KEYS <= frame.keys(), frame
+        for stack in stacks:
+            assert STACK_KEYS <= stack.keys(), stack
+            assert len(stack["frames"]) <= section["max_depth"], stack
+            assert all(0 <= index < len(frames) for index in stack["frames"]), stack
+        memory = doc["memory_sampling_rate_bytes"] is not None
+        # A notebook's document sets the kernel's threads aside, and their stacks with them; the
+        # stacks of threads the cell started that ran only library code go too (jupyter.py).
+        aside = bool(doc.get("kernel_threads"))
+        in_samples = sum(stack["samples"] for stack in stacks)
+        assert in_samples <= doc["samples"]["cpu"] if aside else in_samples == doc["samples"]["cpu"]
+        sums = [*COUNTERS] + (["alloc_mb", "copy_mb", "peak_mb"] if memory else [])
+        for key in sums:
+            in_stacks = sum(stack[key] for stack in stacks)
+            total = doc["totals"][key] or 0.0
+            assert close(in_stacks, total) or (aside and in_stacks <= total), (key, in_stacks, total)
+        if not memory:
+            assert all(stack[key] is None for stack in stacks for key in ("alloc_mb", "copy_mb", "peak_mb"))
+        if doc["profiled_functions"] is not None or section["merged"]["credits"]:
+            return  # lines of undecorated functions are left out; merged stacks lost their lines
+        by_line: dict[tuple[str, int], dict[str, float]] = {}
+        for stack in stacks:
+            program = [frames[i] for i in stack["frames"] if frames[i]["program"]]
+            if program:
+                into = by_line.setdefault((program[-1]["file"], program[-1]["line"]), {})
+                for key in sums:
+                    into[key] = into.get(key, 0.0) + stack[key]
+        for path, entry in doc["files"].items():
+            for line in entry["lines"]:
+                found = by_line.get((path, line["line"]), {})
+                for key in [*COUNTERS] + (["alloc_mb", "copy_mb"] if memory else []):
+                    assert close(found.get(key, 0.0), line[key]), (path, line["line"], key, found, line[key])
 
     @staticmethod
     def _assert_file_well_formed(path: str, entry: dict, total: float) -> None:
@@ -241,6 +307,9 @@ class Profile:
         for line in lines:
             assert LINE_KEYS <= line.keys(), (path, LINE_KEYS - line.keys())
             assert all(line[key] >= 0 for key in COUNTERS), line
+            # What went at once is part of what was allocated (None both under --cpu-only).
+            assert (line["transient_mb"] is None) == (line["alloc_mb"] is None), line
+            assert line["transient_mb"] is None or 0 <= line["transient_mb"] <= line["alloc_mb"] * (1 + 1e-6) + 1e-6, line
             if source is not None:
                 assert line["source"] == source[line["line"] - 1], (path, line["line"])
         for function in functions:
@@ -250,7 +319,7 @@ class Profile:
         if total > 0:
             assert abs(entry["percent"] - time_s(entry) / total * 100) <= PERCENT_TOLERANCE_POINTS
             for line in lines:
-                for key in COUNTERS:
+                for key in PERCENT_COUNTERS:
                     share = line[key] / total * 100
                     percent = line[key.replace("_s", "_percent")]
                     assert abs(percent - share) <= PERCENT_TOLERANCE_POINTS, (path, line, key)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test on several Pythons: install heatline (and NumPy) into a fresh venv per version and
 # profile a threaded program against the truth it measures, a program that allocates and
-# copies, a NumPy/Python memory split, and a frame-walk stress. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
+# copies, a NumPy/Python memory split, call stacks, and a frame-walk stress. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
 # Interpreters come from pyenv. Prints one line per version; exits non-zero if any failed.
 # Each version's log is .venv-smoke-VERSION/smoke.log.
 set -u
@@ -121,6 +121,32 @@ PY
      ! split=$(check_split "$venv/bin/python" "$venv/split.json" 2>>"$log"); then
     echo "smoke $ver: FAIL (NumPy/Python memory split; see $log)"; failed=1; continue
   fi
+  # Call stacks (each version lays frames out differently, and the walk past a stack's room reads
+  # only the links): the books balance, a recursion 400 deep keeps both ends, and one call path's
+  # time is what the program measured (the margins of check_profile).
+  if ! timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$venv/stacks.json" \
+      tests/programs/stacks_truth.py "$venv/stacks-truth.json" </dev/null >>"$log" 2>&1 ||
+     ! stacks=$("$venv/bin/python" - "$venv/stacks.json" "$venv/stacks-truth.json" 2>>"$log" <<'PY'
+import json, sys
+doc, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+frames, stacks = doc["stacks"]["frames"], doc["stacks"]["stacks"]
+kinds = ("python_s", "native_s", "system_s")
+for kind in kinds:
+    in_stacks = sum(stack[kind] for stack in stacks)
+    assert abs(in_stacks - doc["totals"][kind]) <= 0.01 + 0.01 * doc["totals"][kind], (kind, in_stacks)
+paths = [([frames[i]["function"] for i in stack["frames"]], stack) for stack in stacks]
+cut = [names for names, _ in paths if "[frames cut]" in names]
+assert cut, "no cut stack for a recursion 400 deep"
+for names in cut:
+    assert names[:4] == ["<module>", "main", "timed", "recurse"], names[:6]
+    assert len(names) - names.index("[frames cut]") - 1 == 95 and names[-1] == "spin", names[-4:]
+heavy = sum(sum(stack[k] for k in kinds) for names, stack in paths if names[-2:] == ["heavy", "spin"])
+assert abs(heavy - truth["heavy_s"]) <= 0.2 * truth["heavy_s"] + 0.03, (heavy, truth["heavy_s"])
+print(f"stacks: heavy->spin {heavy:.2f}/{truth['heavy_s']:.2f} s, {len(cut)} cut")
+PY
+     ); then
+    echo "smoke $ver: FAIL (call stacks; see $log)"; failed=1; continue
+  fi
   # The frame walk under fast sampling of deep library stacks (each version lays frames out
   # differently); a crash here is a status of 128+11.
   stress_failed=0
@@ -131,7 +157,7 @@ PY
   if [[ $stress_failed -ne 0 ]]; then
     echo "smoke $ver: FAIL (frame-walk stress exited with $stress_failed; see $log)"; failed=1; continue
   fi
-  echo "smoke $ver: ok (Python $full; $summary; $memory; $split)"
+  echo "smoke $ver: ok (Python $full; $summary; $memory; $split; $stacks)"
   passed=$((passed + 1))
 done
 echo "smoke: $passed passed, $(($# - passed)) failed"

@@ -13,7 +13,8 @@ import heatline
 from heatline.report import filter_profiled
 
 from conftest import (PROGRAMS, Profile, Runner, assert_memory_samples_match,
-                      assert_no_heatline_traceback, assert_seconds_match, cpu_s, marked_lines,
+                      assert_no_heatline_traceback, assert_samples_fit_interval,
+                      assert_seconds_match, cpu_s, marked_lines,
                       time_s)
 
 API = PROGRAMS / "api_session.py"
@@ -27,9 +28,6 @@ SMALL_OBJECTS = PROGRAMS / "small_objects.py"
 API_INTERVAL_S = 0.02
 API_SMALL_RATE_BYTES = 128 * 1024
 DEFAULT_RATE_BYTES = 1 << 20
-# Samples are taken once per interval of each thread's CPU time, so samples x interval should be
-# the CPU time; a thread's first and last partial interval and timer granularity lose a few.
-SAMPLE_COUNT_RELATIVE_MARGIN = 0.3
 # Wide enough that a text report never cuts the start of a short source line.
 WIDE_TERMINAL = {**os.environ, "COLUMNS": "200"}
 # What tells the two loop lines of api_decorator.py apart in a text report.
@@ -109,10 +107,7 @@ def option_sessions(installed_heatline, tmp_path_factory):
 def test_api_cpu_sampling_interval_sets_the_cpu_time_between_samples(option_sessions):
     profile = option_sessions[0]["interval"]
     assert profile["cpu_sampling_interval_s"] == API_INTERVAL_S
-    sampled_s = profile["samples"]["cpu"] * API_INTERVAL_S
-    cpu_total_s = cpu_s(profile["totals"])
-    assert abs(sampled_s - cpu_total_s) <= SAMPLE_COUNT_RELATIVE_MARGIN * cpu_total_s, (
-        profile["samples"], cpu_total_s)
+    assert_samples_fit_interval(profile, API_INTERVAL_S)
 
 
 def test_api_cpu_only_leaves_memory_null(option_sessions):

@@ -134,6 +134,40 @@ def sample_document(**fields: Any) -> dict[str, Any]:
     return document({"/home/user/helper.py": helper, "/home/user/prog.py": main}, **fields)
 
 
+# Line 9 (the NumPy line, standing in for a matrix product on the GPU) kept the GPU busy and
+# held its memory; every other line ran on the CPU alone.
+GPU_DEVICE = "NVIDIA H100 80GB HBM3"
+GPU_NOTE = "NVML error: GPU is lost (the GPU stopped answering at 1.20 s)"
+
+
+def gpu_document(per_process: bool = True, note: str | None = None, **fields: Any) -> dict[str, Any]:
+    """sample_document() with the GPU measured, as the engine writes it (docs/profile-format.md)."""
+    doc = sample_document(**fields)
+    doc["gpu"] = {
+        "available": True, "device": GPU_DEVICE,
+        "devices": [{"index": 0, "name": GPU_DEVICE, "memory_total_mb": 81559.0}],
+        "per_process": per_process, "note": note,
+        "timeline": [[index * 0.05, 2048.0 if 40 <= index < 200 else 0.0] for index in range(250)],
+    }
+    doc["totals"].update(gpu_percent=61.5, gpu_mem_peak_mb=2048.0)
+    for file in doc["files"].values():
+        for entry in file["lines"] + file["functions"]:
+            entry.update(gpu_percent=0.0, gpu_mem_avg_mb=0.0, gpu_mem_peak_mb=0.0)
+    main = doc["files"]["/home/user/prog.py"]
+    main["lines"][2].update(gpu_percent=97.0, gpu_mem_avg_mb=1536.4, gpu_mem_peak_mb=2048.0)
+    main["functions"][2].update(gpu_percent=55.0, gpu_mem_avg_mb=870.2, gpu_mem_peak_mb=2048.0)
+    return doc
+
+
+def no_gpu_document(note: str) -> dict[str, Any]:
+    """sample_document() of a run where the GPU could not be measured, and the note says why."""
+    doc = sample_document()
+    doc["gpu"] = {"available": False, "device": None, "devices": [], "per_process": False,
+                  "note": note, "timeline": None}
+    doc["totals"]["gpu_mem_peak_mb"] = None
+    return doc
+
+
 NO_MEMORY = {"alloc_mb": 0.0, "peak_mb": 0.0, "avg_mb": 0.0, "copy_mb": 0.0, "copy_mb_s": 0.0}
 PLAIN_SPARK = ".:-=+*#@"
 COLOR_SPARK = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
@@ -522,7 +556,7 @@ def test_suspected_leaks_are_listed_with_likelihood_and_growth() -> None:
 
     leaks = text[text.index("Suspected memory leaks"):]
     row = leaks.splitlines()[3]
-    assert row.split()[:3] == ["prog.py:15", "97%", "2.40"]
+    assert row.split()[:3] == ["prog.py:15", "97.0%", "2.40"]
     assert "x = [1]" in row
 
 

@@ -14,7 +14,7 @@ struct entry {
     uintptr_t filename;
     int32_t first_line;
     uint8_t class;
-    struct program_code *program;
+    struct code_info *program;
 };
 
 struct table {
@@ -32,7 +32,7 @@ static size_t slot_of(uintptr_t code, size_t capacity)
     return (size_t)(mixed >> 32) & (capacity - 1);
 }
 
-enum code_class codecache_lookup(const struct frame_ref *ref, const struct program_code **program)
+enum code_class codecache_lookup(const struct frame_ref *ref, const struct code_info **program)
 {
     struct table *table = atomic_load_explicit(&current_table, memory_order_acquire);
     if (!table)
@@ -63,7 +63,7 @@ static struct table *new_table(size_t capacity)
 }
 
 static void place(struct table *table, uintptr_t code, uintptr_t filename, int32_t first_line,
-                  uint8_t class, struct program_code *program)
+                  uint8_t class, struct code_info *program)
 {
     size_t mask = table->capacity - 1;
     size_t i = slot_of(code, table->capacity);
@@ -94,13 +94,7 @@ static int grow(struct table *old)
     return 0;
 }
 
-enum code_class codecache_classify(const struct frame_ref *ref, void *context)
-{
-    (void)context;
-    return codecache_lookup(ref, NULL);
-}
-
-int codecache_insert(const struct frame_ref *ref, enum code_class class, struct program_code *program)
+int codecache_insert(const struct frame_ref *ref, enum code_class class, struct code_info *program)
 {
     struct table *table = atomic_load_explicit(&current_table, memory_order_relaxed);
     if (!table) {
@@ -123,7 +117,7 @@ void codecache_reset(void)
     struct table *table = atomic_exchange(&current_table, NULL);
     if (table) {
         for (size_t i = 0; i < table->capacity; i++) {
-            struct program_code *program = table->entries[i].program;
+            struct code_info *program = table->entries[i].program;
             if (program && atomic_load_explicit(&table->entries[i].code, memory_order_relaxed)) {
                 free(program->lines);
                 free(program);

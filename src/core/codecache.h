@@ -1,10 +1,11 @@
-/* codecache: which code objects belong to the profiled program, looked up by address.
+/* codecache: what the helper knows of each code object it has met, looked up by address.
  *
- * Owns: a table from (code address, filename, first line) to the code's class and, for the
- * program's code, its copied line map and names. The signal handler reads it without locks;
- * only the helper writes it, publishing each entry with a release store of its key.
- * Never: frees a table a handler may still be reading before the next session starts.
- * Talks to: sampler and memsample (lookups while capturing), places (inserts). */
+ * Owns: a table from (code address, filename, first line) to the code's class (the program's or
+ * a library's) and its copied names and line map. Lookups take no lock: each entry is published
+ * with a release store of its key, so a reader never sees half an entry. Today only the helper
+ * reads and writes it.
+ * Never: frees a table a reader may still be probing before the next session starts.
+ * Talks to: places (lookups and inserts). */
 #ifndef HEATLINE_CODECACHE_H
 #define HEATLINE_CODECACHE_H
 
@@ -13,27 +14,23 @@
 
 #include "frames.h"
 
-/* What the helper keeps of a program's code object. */
-struct program_code {
+/* What the helper keeps of a code object. */
+struct code_info {
     uint32_t file;     /* linetable string ids */
     uint32_t name;
     int32_t first_line;
-    int32_t last_line;
+    uint8_t role;      /* enum frame_role: whether stacks show its frames */
     size_t code_units;
     int32_t *lines;    /* line of each code unit */
 };
 
-/* Async-signal-safe lookup. `program` receives the entry's program_code when it has one. */
-enum code_class codecache_lookup(const struct frame_ref *ref, const struct program_code **program);
+/* `info` receives the entry's code_info (NULL for code that could not be copied). */
+enum code_class codecache_lookup(const struct frame_ref *ref, const struct code_info **info);
 
-/* codecache_lookup as a frames_classify callback (`context` unused): for captures in a signal
- * handler or an allocation hook, which only read the cache. */
-enum code_class codecache_classify(const struct frame_ref *ref, void *context);
+/* Helper only. `info` (may be NULL) is owned by the cache from here on. */
+int codecache_insert(const struct frame_ref *ref, enum code_class class, struct code_info *info);
 
-/* Helper only. `program` (may be NULL for library code) is owned by the cache from here on. */
-int codecache_insert(const struct frame_ref *ref, enum code_class class, struct program_code *program);
-
-/* Frees every table and program_code; only while no handler can run (between sessions). */
+/* Frees every table and code_info; only while no handler can run (between sessions). */
 void codecache_reset(void);
 
 #endif

@@ -53,9 +53,18 @@ void cputime_credit(struct session *s, struct tracked_thread *thread, const stru
     if (place && place->line) {
         counters_add(&place->line->counters, amount);
         counters_add(&place->function->counters, amount);
+        if (s->gpu) {
+            /* The GPU's latest reading stands for this stretch of the line's time. */
+            struct gpu_reading reading;
+            gpu_latest(s->gpu, &reading);
+            double seconds = counters_total_s(amount) + amount->gil_wait_s;
+            gpu_counters_add(&place->line->gpu, reading.util_percent, reading.mem_mb, seconds);
+            gpu_counters_add(&place->function->gpu, reading.util_percent, reading.mem_mb, seconds);
+        }
     } else {
         counters_add(&s->outside, amount);
     }
+    stacks_credit_time(s->stacks, place ? place->stack : (struct stack_ref){STACKS_ROOT, 0}, amount);
     counters_add(&thread->totals, amount);
     counters_add(&s->totals, amount);
 }
@@ -63,7 +72,7 @@ void cputime_credit(struct session *s, struct tracked_thread *thread, const stru
 /* CPU time split by the kernel's share and by where the thread was. */
 static struct counters split_cpu(double seconds, double system_fraction, uint8_t state)
 {
-    struct counters amount = {0, 0, 0, 0};
+    struct counters amount = {0, 0, 0, 0, 0};
     amount.system_s = system_fraction * seconds;
     if (state == SAMPLE_PYTHON)
         amount.python_s = seconds - amount.system_s;
@@ -74,7 +83,7 @@ static struct counters split_cpu(double seconds, double system_fraction, uint8_t
 
 struct place cputime_main_thread_place(struct session *s)
 {
-    struct place none = {NULL, NULL};
+    struct place none = {0};
     struct tracked_thread *main_thread = find_thread(s, s->main_tid);
     if (!main_thread)
         return none;
@@ -87,7 +96,7 @@ static void credit_sample(struct session *s, struct tracked_thread *thread, cons
         thread->system_fraction = (double)sample->system_ns / (double)sample->cpu_ns;
     struct counters amount = split_cpu((double)sample->weight_ns / 1e9, thread->system_fraction,
                                        sample->stack.state);
-    struct place place = {NULL, NULL};
+    struct place place = {0};
     int has_python = thread->thread_state ||
                      atomic_load_explicit(&thread->sampler.thread_state, memory_order_relaxed);
     if (sample->stack.state == SAMPLE_NO_PYTHON && !has_python) {
@@ -102,6 +111,7 @@ static void credit_sample(struct session *s, struct tracked_thread *thread, cons
     if (thread->registered)
         remember_stand_in(s, thread);
     s->samples++;
+    stacks_count_sample(s->stacks, place.stack);
     cputime_credit(s, thread, &place, &amount);
 }
 
@@ -131,7 +141,7 @@ void cputime_credit_final(struct session *s, struct tracked_thread *thread)
     uint8_t state = thread->last_state;
     if (!thread->weight_ns) {
         const struct stand_in *stand_in = find_stand_in(s, thread->entry);
-        place = stand_in ? stand_in->place : (struct place){NULL, NULL};
+        place = stand_in ? stand_in->place : (struct place){0};
         state = stand_in ? stand_in->state : SAMPLE_PYTHON;
     } else if (remainder_ns < -thread->last_weight_ns) {
         /* Its last sample stood for a stratum it did not finish: take back at most that. */

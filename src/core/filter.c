@@ -12,7 +12,8 @@ static int contains_any(const struct string_list *patterns, const char *path)
     return 0;
 }
 
-/* Whether `path` lies inside directory `dir` (given with or without a trailing slash). */
+/* Whether `path` lies inside directory `dir` (given with or without a trailing slash), or is
+ * `dir` itself (a file named among the directories: the launcher's script among own_dirs). */
 static int is_under(const char *path, const char *dir)
 {
     size_t length = strlen(dir);
@@ -20,7 +21,7 @@ static int is_under(const char *path, const char *dir)
         length--;
     if (strncmp(path, dir, length) != 0)
         return 0;
-    return path[length] == '/' || (length == 1 && dir[0] == '/');
+    return path[length] == '/' || path[length] == '\0' || (length == 1 && dir[0] == '/');
 }
 
 static const char *longest_containing(const struct string_list *dirs, const char *path)
@@ -54,6 +55,17 @@ int filter_is_program(const struct filter *filter, const char *path)
      * a program that itself lives in site-packages (`heatline -m pip`) is still the program. */
     const char *library_dir = longest_containing(&filter->library_dirs, path);
     return !library_dir || strlen(library_dir) <= strlen(program_dir);
+}
+
+enum frame_role filter_frame_role(const struct filter *filter, const char *path)
+{
+    if (longest_containing(&filter->own_dirs, path))
+        return FRAME_OWN;
+    const char *base = strrchr(path, '/');
+    if (strcmp(path, "<frozen runpy>") == 0 ||
+        (base && strcmp(base, "/runpy.py") == 0 && longest_containing(&filter->library_dirs, path)))
+        return FRAME_RUNNER;
+    return FRAME_SHOWN;
 }
 
 int string_list_add(struct string_list *list, const char *text)

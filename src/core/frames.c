@@ -22,7 +22,7 @@
 #include "platform.h"
 #include "threads.h"
 
-/* A stack deeper than this is walked only this far looking for the program's frame. */
+/* A stack deeper than this is walked only this far: its outermost frames are then not the root's. */
 #define MAX_WALK_DEPTH 4096
 /* Even a thread's own newest frames can be unsafe to load: on 3.11 and 3.12 the interpreter
  * publishes a new C-level frame record before setting its current_frame, and the compiler may
@@ -130,6 +130,16 @@ static int read_frame(reader_fn read, uintptr_t address, struct raw_frame *out)
 #endif
 #endif
     return 0;
+}
+
+/* Only the link to the caller's frame: the walk past a stack's room reads nothing else. */
+static int read_previous(reader_fn read, uintptr_t address, uintptr_t *previous)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return read_pointer(read, address + offsetof(_PyInterpreterFrame, previous), previous);
+#else
+    return read_pointer(read, address + offsetof(PyFrameObject, f_back), previous);
+#endif
 }
 
 static int read_code_header(reader_fn read, uintptr_t address, struct code_header *out)
@@ -262,72 +272,102 @@ static int opcode_calls(reader_fn read, const struct code_header *code, intptr_t
     return call_opcode[opcode];
 }
 
-static int walk(reader_fn settled_read, uintptr_t thread_state, frames_classify classify, void *context,
-                struct frames_stack *out)
+/* The frame at `address` as a ref: 1, or 0 for a frame that runs no code of the program's
+ * (C-stack entry frames, frames not started yet), or -1 when it cannot be read. */
+static int read_ref(reader_fn read, uintptr_t address, uintptr_t *previous, struct frame_ref *ref,
+                    struct code_header *code)
 {
-    out->state = SAMPLE_NO_PYTHON;
-    out->count = 0;
-    out->resolved = 0;
+    struct raw_frame frame;
+    if (read_frame(read, address, &frame) < 0)
+        return -1;
+    *previous = frame.previous;
+    if (frame.skip)
+        return 0;
+    /* Every frame of the chain runs a code object: anything else means the chain was read
+     * mid-update (see SAFELY_READ_FRAMES), and following it further would load garbage. */
+    if (!frame.code || read_code_header(read, frame.code, code) < 0)
+        return -1;
+    if (normalize_instruction(&frame, code))
+        return 0;
+    *ref = (struct frame_ref){frame.code, code->filename, code->first_line,
+                              (int32_t)(frame.instruction < 0 ? 0 : frame.instruction)};
+    return 1;
+}
+
+/* A stack deeper than the refs' room: the refs past the inner part, then the frames at the
+ * `beyond` addresses seen after the room was full (the last FRAMES_OUTER_REFS kept in `outer`),
+ * give the outermost frames. */
+static void cut_middle(reader_fn read, struct frames_stack *out, const uintptr_t *outer, size_t beyond)
+{
+    struct frame_ref tail[FRAMES_MAX_REFS - FRAMES_INNER_REFS + FRAMES_OUTER_REFS];
+    size_t count = 0;
+    for (size_t i = FRAMES_INNER_REFS; i < out->count; i++)
+        tail[count++] = out->refs[i];
+    size_t kept = beyond < FRAMES_OUTER_REFS ? beyond : FRAMES_OUTER_REFS;
+    for (size_t i = beyond - kept; i < beyond; i++) {
+        uintptr_t previous;
+        struct code_header code;
+        if (read_ref(read, outer[i % FRAMES_OUTER_REFS], &previous, &tail[count], &code) == 1)
+            count++;
+    }
+    size_t keep = count < FRAMES_OUTER_REFS ? count : FRAMES_OUTER_REFS;
+    memcpy(&out->refs[FRAMES_INNER_REFS], &tail[count - keep], keep * sizeof *tail);
+    out->count = (uint8_t)(FRAMES_INNER_REFS + keep);
+    out->cut = 1;
+}
+
+static int walk(reader_fn settled_read, uintptr_t thread_state, struct frames_stack *out)
+{
+    frames_stack_clear(out);
     uintptr_t address;
     if (!thread_state || read_top_frame(platform_read_memory, thread_state, &address) < 0)
         return -1;
-    int innermost = 1;
+    uintptr_t outer[FRAMES_OUTER_REFS];
+    size_t beyond = 0;
     for (int depth = 0; address && depth < MAX_WALK_DEPTH; depth++) {
         reader_fn read = depth < SAFELY_READ_FRAMES ? platform_read_memory : settled_read;
-        struct raw_frame frame;
-        if (read_frame(read, address, &frame) < 0)
-            return -1;
-        address = frame.previous;
-        if (frame.skip)
+        if (out->count == FRAMES_MAX_REFS) {
+            /* Past the room only the chain is followed (one load a frame): which frames are the
+             * outermost is known at its end, and only those are read then. */
+            outer[beyond++ % FRAMES_OUTER_REFS] = address;
+            if (read_previous(read, address, &address) < 0)
+                return -1;
             continue;
-        /* Every frame of the chain runs a code object: anything else means the chain was read
-         * mid-update (see SAFELY_READ_FRAMES), and following it further would load garbage. */
+        }
+        struct frame_ref ref;
         struct code_header code;
-        if (!frame.code || read_code_header(read, frame.code, &code) < 0)
+        int found = read_ref(read, address, &address, &ref, &code);
+        if (found < 0)
             return -1;
-        if (normalize_instruction(&frame, &code))
+        if (!found)
             continue;
-        if (frame.instruction < 0)
-            frame.instruction = 0;
-        if (innermost) {
-            out->state = opcode_calls(read, &code, frame.instruction) ? SAMPLE_NATIVE : SAMPLE_PYTHON;
-            innermost = 0;
-        }
-        struct frame_ref ref = {frame.code, code.filename, code.first_line, (int32_t)frame.instruction};
-        enum code_class class = classify(&ref, context);
-        if (class == CODE_LIBRARY)
-            continue;
-        if (out->count == FRAMES_MAX_REFS)
-            break;
+        if (!out->count)
+            out->state = opcode_calls(read, &code, ref.instruction) ? SAMPLE_NATIVE : SAMPLE_PYTHON;
         out->refs[out->count++] = ref;
-        if (class == CODE_PROGRAM) {
-            out->resolved = 1;
-            break;
-        }
     }
+    if (beyond)
+        cut_middle(settled_read, out, outer, beyond);
     return 0;
 }
 
-void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *context,
-                     struct frames_stack *out)
+void frames_walk_own(uintptr_t thread_state, struct frames_stack *out)
 {
-    walk(read_own, thread_state, classify, context, out);
+    walk(read_own, thread_state, out);
 }
 
-uintptr_t frames_capture_own(frames_classify classify, void *context, struct frames_stack *out)
+uintptr_t frames_capture_own(struct frames_stack *out)
 {
     uintptr_t thread_state = frames_current_thread_state();
     if (thread_state)
-        frames_walk_own(thread_state, classify, context, out);
+        frames_walk_own(thread_state, out);
     else
         frames_stack_clear(out);
     return thread_state;
 }
 
-int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
-                       struct frames_stack *out)
+int frames_walk_remote(uintptr_t thread_state, struct frames_stack *out)
 {
-    return walk(platform_read_memory, thread_state, classify, context, out);
+    return walk(platform_read_memory, thread_state, out);
 }
 
 /* ---- copying a code object ---------------------------------------------------------------- */

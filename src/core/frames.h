@@ -1,13 +1,13 @@
 /* frames: reading CPython frames and code objects, 3.9-3.13.
  *
  * Owns: where a thread's top frame is, a frame's (code, instruction, is-in-call), which frames
- * to skip, copying what a code object holds (file, name, line table) and where the GIL lives.
+ * to skip, where a deep stack is cut, copying what a code object holds (file, name, line table) and where the GIL lives.
  * It is the ONLY place with `#if PY_VERSION_HEX`.
  * Never: reads another thread's frames with plain loads. A thread reads its own frames (from its
  * signal handler) with plain loads; the helper reads other threads' frames with
  * process_vm_readv, where a stale pointer gives EFAULT instead of SIGSEGV.
  * Talks to: sampler and memsample (frames_capture_own), offcpu and places (remote walks, code
- * copies), codecache (through the classify callback). */
+ * copies). */
 #ifndef HEATLINE_FRAMES_H
 #define HEATLINE_FRAMES_H
 
@@ -28,18 +28,23 @@ struct frame_ref {
 };
 
 enum code_class { CODE_UNKNOWN = 0, CODE_PROGRAM = 1, CODE_LIBRARY = 2 };
-typedef enum code_class (*frames_classify)(const struct frame_ref *ref, void *context);
 
 enum sample_state { SAMPLE_NO_PYTHON = 0, SAMPLE_PYTHON = 1, SAMPLE_NATIVE = 2 };
 
-#define FRAMES_MAX_REFS 24
+/* The most frames a captured stack keeps. A deeper stack keeps its FRAMES_INNER_REFS innermost
+ * and its FRAMES_OUTER_REFS outermost frames, and says it was cut between them: what a reader
+ * wants of a deep recursion is where it started and where it is now. */
+#define FRAMES_MAX_REFS 128
+#define FRAMES_OUTER_REFS 32
+#define FRAMES_INNER_REFS (FRAMES_MAX_REFS - FRAMES_OUTER_REFS - 1)
 
-/* The frames of one sample, innermost first: frames the classifier did not know yet, then (when
- * `resolved`) the innermost frame of the profiled program. Known library frames are skipped. */
+/* The frames of one sample, innermost first: every frame of Python code, the program's and the
+ * libraries'. With `cut`, frames are missing between refs[FRAMES_INNER_REFS - 1] and
+ * refs[FRAMES_INNER_REFS]. */
 struct frames_stack {
     uint8_t state; /* enum sample_state, from the innermost frame */
     uint8_t count;
-    uint8_t resolved;
+    uint8_t cut;
     struct frame_ref refs[FRAMES_MAX_REFS];
 };
 
@@ -61,25 +66,23 @@ int frames_init(const uint8_t call_opcodes[256]);
 uintptr_t frames_current_thread_state(void);
 
 /* The calling thread's own frames, with plain loads: only from that thread (its signal handler). */
-void frames_walk_own(uintptr_t thread_state, frames_classify classify, void *context,
-                     struct frames_stack *out);
+void frames_walk_own(uintptr_t thread_state, struct frames_stack *out);
 
 /* The calling thread's own stack, captured the one way the CPU sampler's handler and the memory
  * hooks both use: returns its PyThreadState, or 0 for a thread with no Python (then `out` is
  * empty, state SAMPLE_NO_PYTHON). Async-signal-safe. */
-uintptr_t frames_capture_own(frames_classify classify, void *context, struct frames_stack *out);
+uintptr_t frames_capture_own(struct frames_stack *out);
 
 /* An empty stack of a thread with no Python. */
 static inline void frames_stack_clear(struct frames_stack *stack)
 {
     stack->state = SAMPLE_NO_PYTHON;
     stack->count = 0;
-    stack->resolved = 0;
+    stack->cut = 0;
 }
 
 /* Another thread's frames, through process_vm_readv. Returns 0, or -1 if a read failed. */
-int frames_walk_remote(uintptr_t thread_state, frames_classify classify, void *context,
-                       struct frames_stack *out);
+int frames_walk_remote(uintptr_t thread_state, struct frames_stack *out);
 
 /* The PyThreadState of the main interpreter whose thread has kernel id `tid`, or 0 when none or
  * several claim it (a new thread's state names its creator until the thread starts). */

@@ -105,7 +105,7 @@ static void release(struct tracked_thread *thread)
 
 static void remember_finished(struct session *s, const struct tracked_thread *thread)
 {
-    if (counters_total_s(&thread->totals) + thread->totals.gil_wait_s <= 0)
+    if (counters_all_s(&thread->totals) <= 0)
         return;
     if (s->finished_count > FINISHED_THREADS_LISTED) {
         counters_add(&s->finished[FINISHED_THREADS_LISTED].totals, &thread->totals);
@@ -212,7 +212,7 @@ static long take_arrivals(struct session *s)
         s->threads[s->thread_count++] = t;
         if (s->enabled && t->start_cpu_ns > 0) {
             /* Its start (thread state, the GIL) ran no line of the program: outside it. */
-            struct counters amount = {0, (double)t->start_cpu_ns / 1e9, 0, 0};
+            struct counters amount = {0, (double)t->start_cpu_ns / 1e9, 0, 0, 0};
             cputime_credit(s, t, NULL, &amount);
             s->retired_cpu_ns += t->start_cpu_ns;
         }
@@ -275,7 +275,7 @@ void helper_update_threads(struct session *s, int64_t now_ns)
                 retire(s, thread);
             }
         }
-        if (listed && !kept && tid != s->helper_tid) {
+        if (listed && !kept && tid != s->helper_tid && tid != gpu_thread_id(s->gpu)) {
             struct tracked_thread *thread = new_record(tid, now_ns);
             if (thread) {
                 consider_timer(s, thread, quiet, now_ns);
@@ -396,12 +396,16 @@ static void account_process_cpu(struct session *s)
         helper_ns = s->helper_final_cpu_ns;
     else if (s->helper_tid > 0)
         threads_cpu_time_ns(threads_cpu_clock(s->helper_tid), &helper_ns);
+    int64_t poller_ns = s->last_gpu_poller_cpu_ns;
+    gpu_thread_cpu_ns(s->gpu, &poller_ns);
     if (s->enabled) {
         s->process_cpu_ns += process_ns - s->last_process_cpu_ns;
-        s->helper_cpu_ns += helper_ns - s->last_helper_cpu_ns;
+        /* The GPU poller's time is heatline's own, like the helper's. */
+        s->helper_cpu_ns += helper_ns - s->last_helper_cpu_ns + poller_ns - s->last_gpu_poller_cpu_ns;
     }
     s->last_process_cpu_ns = process_ns;
     s->last_helper_cpu_ns = helper_ns;
+    s->last_gpu_poller_cpu_ns = poller_ns;
 }
 
 void helper_start_clocks(struct session *s)
@@ -423,13 +427,13 @@ int64_t helper_unattributed_cpu_ns(const struct session *s)
 static void on_memory_sample(void *context, const struct memory_sample *sample)
 {
     struct session *s = context;
-    struct place place = {NULL, NULL};
+    struct place place = {0};
     if (sample->stack.state == SAMPLE_NO_PYTHON)
         place = cputime_main_thread_place(s);
     else
         places_of(&s->places, &sample->stack, &place);
     live_add(&s->live, place.line ? &place.line->memory : NULL, place.line ? &place.function->memory : NULL,
-             sample);
+             place.stack, sample);
 }
 
 static void on_memory_free(void *context, uintptr_t address)
@@ -442,7 +446,7 @@ void helper_drain_memory(struct session *s, int64_t now_ns)
 {
     if (!s->memory)
         return;
-    s->live.now_ns = now_ns - s->start_ns;
+    live_begin_batch(&s->live, now_ns - s->start_ns);
     struct memsample_sink sink = {on_memory_sample, on_memory_free, s};
     memsample_drain(&sink);
     live_settle(&s->live, s->lines);

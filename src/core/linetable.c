@@ -297,11 +297,17 @@ void counters_add(struct counters *into, const struct counters *amount)
     into->native_s += amount->native_s;
     into->system_s += amount->system_s;
     into->gil_wait_s += amount->gil_wait_s;
+    into->idle_s += amount->idle_s;
 }
 
 double counters_total_s(const struct counters *counters)
 {
     return counters->python_s + counters->native_s + counters->system_s;
+}
+
+double counters_all_s(const struct counters *counters)
+{
+    return counters_total_s(counters) + counters->gil_wait_s + counters->idle_s;
 }
 
 /* ---- memory ---- */
@@ -436,4 +442,20 @@ double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns
 int memory_measured(const struct memory_counters *memory)
 {
     return memory->alloc_bytes > 0 || memory->copy_bytes > 0;
+}
+
+void gpu_counters_add(struct gpu_counters *counters, double util_percent, double mem_mb, double seconds)
+{
+    if (seconds <= 0)
+        return;
+    if (util_percent >= 0) {
+        counters->util_s += seconds;
+        counters->util_percent_s += util_percent * seconds;
+    }
+    if (mem_mb >= 0) {
+        counters->mem_s += seconds;
+        counters->mem_mb_s += mem_mb * seconds;
+        if (mem_mb > counters->mem_peak_mb)
+            counters->mem_peak_mb = mem_mb;
+    }
 }

@@ -18,6 +18,7 @@ struct counters {
     double native_s;
     double system_s;
     double gil_wait_s;
+    double idle_s; /* blocked waiting for work or for another thread (offcpu.c): outside the time */
 };
 
 /* A value over the run, bounded: each point is the highest value reached in one bucket of
@@ -56,6 +57,7 @@ struct memory_counters {
     double alloc_bytes;   /* allocated, Python and native */
     double python_bytes;  /* the part through Python's allocator */
     double copy_bytes;
+    double transient_bytes; /* the part of alloc_bytes in small blocks freed at once (live.c) */
     double live_bytes;    /* allocated here and not freed yet */
     double live_variance; /* the estimated variance of live_bytes (bytesampler_variance) */
     double live_sampled_bytes; /* the sizes of the sampled live blocks: certainly live */
@@ -93,6 +95,18 @@ void memory_change_live(struct memory_counters *memory, struct live_change chang
 double memory_average_bytes(const struct memory_counters *memory, int64_t end_ns);
 int memory_measured(const struct memory_counters *memory);
 
+/* The GPU while a line (or function) ran: readings weighted by the seconds credited to it. */
+struct gpu_counters {
+    double util_s;         /* seconds credited while utilization was known... */
+    double util_percent_s; /* ...and the utilization times those seconds */
+    double mem_s;          /* the same for this process's GPU memory */
+    double mem_mb_s;
+    double mem_peak_mb;    /* the highest reading while it ran */
+};
+
+/* `seconds` credited while the GPU read `util_percent` and `mem_mb` (negative: not known). */
+void gpu_counters_add(struct gpu_counters *counters, double util_percent, double mem_mb, double seconds);
+
 struct function_entry;
 
 struct line_entry {
@@ -100,6 +114,7 @@ struct line_entry {
     int32_t line;
     struct counters counters;
     struct memory_counters memory;
+    struct gpu_counters gpu;
     const struct function_entry *function; /* the function it was first seen in */
 };
 
@@ -109,6 +124,7 @@ struct function_entry {
     int32_t first_line;
     struct counters counters;
     struct memory_counters memory;
+    struct gpu_counters gpu;
 };
 
 struct linetable;
@@ -132,5 +148,7 @@ const struct function_entry *linetable_function_at(const struct linetable *table
 
 void counters_add(struct counters *into, const struct counters *amount);
 double counters_total_s(const struct counters *counters);
+/* Every second credited: the time, GIL wait and idle waiting. */
+double counters_all_s(const struct counters *counters);
 
 #endif

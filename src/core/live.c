@@ -16,9 +16,10 @@ static size_t slot_of(uintptr_t address, size_t capacity)
     return (size_t)x & (capacity - 1);
 }
 
-int live_start(struct live_memory *live)
+int live_start(struct live_memory *live, struct stacks *stacks)
 {
     memset(live, 0, sizeof *live);
+    live->stacks = stacks;
     live->footprint = timeline_new(FOOTPRINT_TIMELINE_POINTS);
     return live->footprint ? 0 : -1;
 }
@@ -106,6 +107,7 @@ static void change_footprint(struct live_memory *live, double delta)
     if (live->footprint_bytes > live->peak_bytes) {
         live->peak_bytes = live->footprint_bytes;
         live->peak_ns = live->now_ns;
+        live->peak_serial = live->serial;
         live->peak_moved = 1;
     }
 }
@@ -144,15 +146,27 @@ static void let_go(struct memory_counters *memory, const struct live_block *bloc
     memory_change_live(memory, (struct live_change){-block->weight, -block->variance, -block->size}, now_ns);
 }
 
+static void change_stack(struct live_memory *live, uint32_t stack, double bytes)
+{
+    stacks_change_live(live->stacks, stack, bytes, ++live->serial, live->peak_serial);
+}
+
 static void release(struct live_memory *live, const struct live_block *block)
 {
     let_go(block->line, block, live->now_ns);
     let_go(block->function, block, live->now_ns);
+    change_stack(live, block->stack, -block->weight);
     change_footprint(live, -block->weight);
 }
 
+void live_begin_batch(struct live_memory *live, int64_t now_ns)
+{
+    live->now_ns = now_ns;
+    live->batch++;
+}
+
 void live_add(struct live_memory *live, struct memory_counters *line, struct memory_counters *function,
-              const struct memory_sample *sample)
+              struct stack_ref stack, const struct memory_sample *sample)
 {
     if (!line)
         line = &live->outside;
@@ -160,9 +174,14 @@ void live_add(struct live_memory *live, struct memory_counters *line, struct mem
     count_bytes(line, sample);
     count_bytes(function, sample);
     count_bytes(&live->totals, sample);
+    if (sample->kind == MEMORY_COPY)
+        stacks_credit_copy(live->stacks, stack, sample->weight);
+    else
+        stacks_credit_alloc(live->stacks, stack, sample->weight);
     if (sample->kind == MEMORY_COPY || !sample->tracked)
         return; /* an untracked block: allocated, never live (the hooks counted it) */
-    struct live_block block = {sample->address, sample->weight, sample->variance, (double)sample->size, line, function};
+    struct live_block block = {sample->address, sample->weight, sample->variance, (double)sample->size,
+                               line, function, stack.id, live->batch};
     struct live_block replaced;
     int inserted = insert(live, &block, &replaced);
     if (inserted < 0) {
@@ -173,14 +192,27 @@ void live_add(struct live_memory *live, struct memory_counters *line, struct mem
         release(live, &replaced);
     hold(line, &block, live->now_ns);
     hold(function, &block, live->now_ns);
+    change_stack(live, stack.id, sample->weight);
     change_footprint(live, sample->weight);
+}
+
+static void count_transient(struct memory_counters *memory, const struct live_block *block)
+{
+    if (memory)
+        memory->transient_bytes += block->weight;
 }
 
 void live_remove(struct live_memory *live, uintptr_t address)
 {
     struct live_block block;
-    if (take(live, address, &block))
-        release(live, &block);
+    if (!take(live, address, &block))
+        return;
+    if (block.size < LIVE_TRANSIENT_MAX_BYTES && live->batch - block.born_batch <= LIVE_TRANSIENT_BATCHES) {
+        count_transient(block.line, &block);
+        count_transient(block.function, &block);
+        count_transient(&live->totals, &block);
+    }
+    release(live, &block);
 }
 
 /* The line holding the most live memory now (NULL when no program line holds any, or less than

@@ -6,7 +6,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codecache.h"
 #include "platform.h"
 
 __thread struct memsample_local memsample_local __attribute__((tls_model("initial-exec")));
@@ -45,10 +44,10 @@ static void unlock(void)
 
 static void capture(struct frames_stack *stack)
 {
-    if (frames_capture_own(codecache_classify, NULL, stack))
+    if (frames_capture_own(stack))
         return;
     uintptr_t main_state = atomic_load_explicit(&main_thread_state, memory_order_relaxed);
-    if (main_state && frames_walk_remote(main_state, codecache_classify, NULL, stack) < 0)
+    if (main_state && frames_walk_remote(main_state, stack) < 0)
         frames_stack_clear(stack);
 }
 

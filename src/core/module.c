@@ -132,7 +132,8 @@ static int read_config(PyObject *config, struct session_config *out)
         }
         out->memory_sampling_rate_bytes = bytes;
     }
-    if (read_flag(config, "enabled", &out->start_enabled) < 0 ||
+    if (read_flag(config, "enabled", &out->start_enabled) < 0 || read_flag(config, "gpu", &out->gpu) < 0 ||
+        read_flag(config, "idle", &out->idle) < 0 ||
         read_flag(config, "profile_all", &out->filter.profile_all) < 0 ||
         copy_str_list(config, "program_dirs", &out->filter.program_dirs) < 0 ||
         copy_str_list(config, "library_dirs", &out->filter.library_dirs) < 0 ||
@@ -294,6 +295,24 @@ static PyObject *core_set_enabled(PyObject *module, PyObject *value)
     Py_RETURN_NONE;
 }
 
+static PyObject *core_own_threads(PyObject *module, PyObject *unused)
+{
+    (void)module;
+    (void)unused;
+    pid_t tids[4];
+    size_t count = session_own_threads(tids, sizeof tids / sizeof *tids);
+    PyObject *list = PyList_New((Py_ssize_t)count);
+    for (size_t i = 0; list && i < count; i++) {
+        PyObject *tid = PyLong_FromLong(tids[i]);
+        if (!tid) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, tid);
+    }
+    return list;
+}
+
 static PyObject *core_is_enabled(PyObject *module, PyObject *unused)
 {
     (void)module;
@@ -337,6 +356,8 @@ static PyMethodDef core_methods[] = {
     {"is_running", core_is_running, METH_NOARGS, "is_running() -> bool"},
     {"set_enabled", core_set_enabled, METH_O, "set_enabled(on: bool) -> None: pause or resume sampling."},
     {"is_enabled", core_is_enabled, METH_NOARGS, "is_enabled() -> bool"},
+    {"own_threads", core_own_threads, METH_NOARGS,
+     "own_threads() -> list[int]: heatline's own threads (helper, GPU poller); -1 for one whose id is not known yet."},
     {"signal_was_replaced", core_signal_was_replaced, METH_NOARGS,
      "signal_was_replaced() -> bool: whether the program took over the sampler's signal."},
     {NULL, NULL, 0, NULL},

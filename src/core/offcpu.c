@@ -5,6 +5,9 @@
 #include "frames.h"
 #include "threads.h"
 
+#include <string.h>
+#include <unistd.h>
+
 /* Off-CPU time of a thread found running at the beat goes to where it was last seen blocked, if
  * that was this recent (a thread alternating short sleeps and work); otherwise to where it last
  * ran. */
@@ -13,9 +16,11 @@
 static void credit_off_cpu(struct session *s, struct tracked_thread *thread, const struct place *place,
                            int kind, int64_t off_ns)
 {
-    struct counters amount = {0, 0, 0, 0};
+    struct counters amount = {0, 0, 0, 0, 0};
     if (kind == WAIT_GIL)
         amount.gil_wait_s = (double)off_ns / 1e9;
+    else if (kind == WAIT_IDLE)
+        amount.idle_s = (double)off_ns / 1e9;
     else
         amount.system_s = (double)off_ns / 1e9;
     cputime_credit(s, thread, place, &amount);
@@ -35,13 +40,35 @@ static int64_t run_queue_delay(struct tracked_thread *thread)
     return known && waited > 0 ? waited : 0;
 }
 
+/* Whether this process's main thread is the program's own: in the run's first process and in a
+ * program started anew (exec), its waits are where the program waited (its pool.map, its join)
+ * and keep their time; in a process multiprocessing started, the main thread is a worker, and
+ * waits for work like any worker thread. */
+static int main_thread_is_the_programs(const struct session *s)
+{
+    const char *method = s->config.start_method;
+    return !method || strcmp(method, "exec") == 0;
+}
+
+/* Idle waiting (WAIT_IDLE: a lock, condition, event, queue, join, selector or pipe wait) stays
+ * idle, outside the time, except in the program's main thread and with --idle: there it is
+ * system time, as any other wait. */
+static int wait_kind_of(const struct session *s, const struct tracked_thread *thread, int kind)
+{
+    if (kind == WAIT_IDLE && (s->config.idle || (thread->tid == getpid() && main_thread_is_the_programs(s))))
+        return WAIT_BLOCKED;
+    return kind;
+}
+
 /* Blocked now: the off-CPU time goes where it waits, of the kind of its wait. */
 static void credit_blocked(struct session *s, struct tracked_thread *thread, const struct frames_stack *stack,
                            int kind, int64_t off_ns, int64_t now_ns)
 {
     struct place place;
     places_of(&s->places, stack, &place);
-    if (thread->blocked_at_last_beat && place.line != thread->blocked.line) {
+    kind = wait_kind_of(s, thread, kind);
+    if (thread->blocked_at_last_beat &&
+        (place.line != thread->blocked.line || place.stack.id != thread->blocked.stack.id)) {
         /* It woke from one wait and entered another since the last beat, at a moment equally
          * likely anywhere in between: half the time to each is unbiased. */
         int64_t before_ns = off_ns / 2;
@@ -114,7 +141,7 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
         return 0;
     }
     struct frames_stack stack;
-    int readable = frames_walk_remote(thread->thread_state, places_classify, &s->places, &stack) == 0;
+    int readable = frames_walk_remote(thread->thread_state, &stack) == 0;
     int64_t cpu_after;
     int still = threads_cpu_time_ns(thread->clock, &cpu_after) == 0 && cpu_after == cpu;
     if (readable && still) {

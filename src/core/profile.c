@@ -14,9 +14,9 @@
 #define MB (1024.0 * 1024.0)
 
 static const char *const memory_line_fields[] = {
-    "alloc_mb", "python_alloc_fraction", "peak_mb", "avg_mb", "timeline", "copy_mb", "copy_mb_s", "leak",
+    "alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb", "avg_mb", "timeline", "copy_mb", "copy_mb_s", "leak",
 };
-/* GPU columns: not measured by this engine yet, so null (never 0). */
+/* GPU columns: null where the GPU was not measured (never 0). */
 static const char *const gpu_line_fields[] = {"gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb"};
 
 struct source {
@@ -125,7 +125,7 @@ static int compare_groups(const void *a, const void *b)
 
 static int measured(const struct counters *c, const struct memory_counters *m, int memory)
 {
-    return counters_total_s(c) + c->gil_wait_s > 0 || (memory && memory_measured(m));
+    return counters_all_s(c) > 0 || (memory && memory_measured(m));
 }
 
 /* ---- writing ---- */
@@ -140,6 +140,8 @@ static void write_counters(struct jsonw *w, const struct counters *c, double tot
     jsonw_double(w, c->system_s);
     jsonw_key(w, "gil_wait_s");
     jsonw_double(w, c->gil_wait_s);
+    jsonw_key(w, "idle_s");
+    jsonw_double(w, c->idle_s);
     if (total_s < 0)
         return;
     double scale = total_s > 0 ? 100.0 / total_s : 0;
@@ -198,9 +200,37 @@ static void write_allocated(struct jsonw *w, const struct memory_counters *m)
         jsonw_double(w, m->python_bytes / m->alloc_bytes);
     else
         jsonw_null(w);
+    jsonw_key(w, "transient_mb");
+    jsonw_double(w, m->transient_bytes / MB);
 }
 
 /* The memory and GPU fields of a line or function; `leak` NULL when it does not leak. */
+static int gpu_measured(const struct profile_input *input)
+{
+    return input->gpu && input->gpu->available;
+}
+
+/* gpu_percent, gpu_mem_avg_mb and gpu_mem_peak_mb: the readings weighted by the line's time. */
+static void write_line_gpu(struct jsonw *w, const struct profile_input *input, const struct gpu_counters *g)
+{
+    if (!gpu_measured(input)) {
+        write_nulls(w, gpu_line_fields, sizeof gpu_line_fields / sizeof *gpu_line_fields);
+        return;
+    }
+    jsonw_key(w, "gpu_percent");
+    jsonw_double(w, g->util_s > 0 ? g->util_percent_s / g->util_s : 0);
+    jsonw_key(w, "gpu_mem_avg_mb");
+    if (input->gpu->mem_known)
+        jsonw_double(w, g->mem_s > 0 ? g->mem_mb_s / g->mem_s : 0);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "gpu_mem_peak_mb");
+    if (input->gpu->mem_known)
+        jsonw_double(w, g->mem_peak_mb);
+    else
+        jsonw_null(w);
+}
+
 static void write_line_memory(struct jsonw *w, const struct profile_input *input, const struct memory_counters *m,
                               const struct leak *leak)
 {
@@ -236,7 +266,6 @@ static void write_line_memory(struct jsonw *w, const struct profile_input *input
             jsonw_null(w);
         }
     }
-    write_nulls(w, gpu_line_fields, sizeof gpu_line_fields / sizeof *gpu_line_fields);
 }
 
 static void write_string_list(struct jsonw *w, const struct string_list *list)
@@ -245,6 +274,69 @@ static void write_string_list(struct jsonw *w, const struct string_list *list)
     for (size_t i = 0; list && i < list->count; i++)
         jsonw_string(w, list->items[i]);
     jsonw_end_array(w);
+}
+
+/* The device names, joined with ", " (NULL when there is none). */
+static char *device_names(const struct gpu_summary *gpu)
+{
+    size_t bytes = 1;
+    for (size_t i = 0; i < gpu->device_count; i++)
+        bytes += strlen(gpu->devices[i].name) + 2;
+    char *names = malloc(bytes);
+    if (!names)
+        return NULL;
+    names[0] = '\0';
+    for (size_t i = 0; i < gpu->device_count; i++) {
+        if (i)
+            strcat(names, ", ");
+        strcat(names, gpu->devices[i].name);
+    }
+    return names;
+}
+
+static void write_gpu(struct jsonw *w, const struct profile_input *input)
+{
+    const struct gpu_summary *gpu = input->gpu;
+    int available = gpu_measured(input);
+    jsonw_begin_object(w);
+    jsonw_key(w, "available");
+    jsonw_bool(w, available);
+    jsonw_key(w, "device");
+    char *names = available && gpu->device_count ? device_names(gpu) : NULL;
+    if (names)
+        jsonw_string(w, names);
+    else
+        jsonw_null(w);
+    free(names);
+    jsonw_key(w, "devices");
+    jsonw_begin_array(w);
+    for (size_t i = 0; available && i < gpu->device_count; i++) {
+        jsonw_begin_object(w);
+        jsonw_key(w, "index");
+        jsonw_int(w, (int64_t)i);
+        jsonw_key(w, "name");
+        jsonw_string(w, gpu->devices[i].name);
+        jsonw_key(w, "memory_total_mb");
+        if (gpu->devices[i].memory_total_mb >= 0)
+            jsonw_double(w, gpu->devices[i].memory_total_mb);
+        else
+            jsonw_null(w);
+        jsonw_end_object(w);
+    }
+    jsonw_end_array(w);
+    jsonw_key(w, "per_process");
+    jsonw_bool(w, available && gpu->per_process);
+    jsonw_key(w, "note");
+    if (gpu && gpu->note[0])
+        jsonw_string(w, gpu->note);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "timeline");
+    if (available && gpu->mem_timeline)
+        write_timeline(w, gpu->mem_timeline, gpu->mem_last_mb * MB, input->end_ns);
+    else
+        jsonw_null(w);
+    jsonw_end_object(w);
 }
 
 static void write_header(struct jsonw *w, const struct profile_input *input)
@@ -269,14 +361,7 @@ static void write_header(struct jsonw *w, const struct profile_input *input)
     else
         jsonw_null(w);
     jsonw_key(w, "gpu");
-    jsonw_begin_object(w);
-    jsonw_key(w, "available");
-    jsonw_bool(w, 0);
-    jsonw_key(w, "device");
-    jsonw_null(w);
-    jsonw_key(w, "per_process");
-    jsonw_bool(w, 0);
-    jsonw_end_object(w);
+    write_gpu(w, input);
     jsonw_key(w, "samples");
     jsonw_begin_object(w);
     jsonw_key(w, "cpu");
@@ -353,11 +438,20 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
         jsonw_key(w, "copy_mb");
         jsonw_double(w, input->live->totals.copy_bytes / MB);
     } else {
-        static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "peak_mb", "copy_mb"};
+        static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb",
+                                                     "copy_mb"};
         write_nulls(w, memory_totals, sizeof memory_totals / sizeof *memory_totals);
     }
     jsonw_key(w, "gpu_percent");
-    jsonw_null(w);
+    if (gpu_measured(input) && input->gpu->util_known)
+        jsonw_double(w, input->gpu->util_mean_percent);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "gpu_mem_peak_mb");
+    if (gpu_measured(input) && input->gpu->mem_known)
+        jsonw_double(w, input->gpu->mem_peak_mb);
+    else
+        jsonw_null(w);
     jsonw_end_object(w);
     jsonw_key(w, "timeline");
     if (input->memory)
@@ -469,6 +563,7 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
         jsonw_string(w, source_line(&source, file_lines[i]->line));
         write_counters(w, &file_lines[i]->counters, total_s);
         write_line_memory(w, input, &file_lines[i]->memory, line_leaks(input, file_lines[i], &leak) ? &leak : NULL);
+        write_line_gpu(w, input, &file_lines[i]->gpu);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
@@ -484,6 +579,7 @@ static void write_file(struct jsonw *w, const struct profile_input *input, const
         write_counters(w, &functions[i]->counters, total_s);
         int leaks = function_leaks(input, functions[i], file_lines, group->line_count, &leak);
         write_line_memory(w, input, &functions[i]->memory, leaks ? &leak : NULL);
+        write_line_gpu(w, input, &functions[i]->gpu);
         jsonw_end_object(w);
     }
     jsonw_end_array(w);
@@ -513,6 +609,104 @@ static size_t group_by_file(const struct profile_input *input, const struct line
         group->function_count = f - group->first_function;
     }
     return count;
+}
+
+static void write_stack_frame(struct jsonw *w, const struct profile_input *input, const struct stack_frame *frame)
+{
+    jsonw_begin_object(w);
+    int cut = frame->file == LINETABLE_NO_ID;
+    jsonw_key(w, "function");
+    jsonw_string(w, cut ? "[frames cut]" : linetable_string(input->lines, frame->function));
+    jsonw_key(w, "file");
+    if (cut)
+        jsonw_null(w);
+    else
+        jsonw_string(w, linetable_string(input->lines, frame->file));
+    jsonw_key(w, "line");
+    if (cut)
+        jsonw_null(w);
+    else
+        jsonw_int(w, frame->line);
+    jsonw_key(w, "first_line");
+    if (cut)
+        jsonw_null(w);
+    else
+        jsonw_int(w, frame->first_line);
+    jsonw_key(w, "program");
+    jsonw_bool(w, frame->program);
+    jsonw_end_object(w);
+}
+
+static int stack_credited(const struct stack_values *v)
+{
+    return v->samples || counters_all_s(&v->time) > 0 || v->alloc_bytes > 0 ||
+           v->copy_bytes > 0;
+}
+
+static void write_stack(struct jsonw *w, const struct profile_input *input, size_t id, const struct stack_values *v)
+{
+    uint32_t frames[STACKS_MAX_DEPTH + 1];
+    size_t depth = stacks_path(input->stacks, id, frames);
+    jsonw_begin_object(w);
+    jsonw_key(w, "frames");
+    jsonw_begin_array(w);
+    for (size_t i = 0; i < depth; i++)
+        jsonw_int(w, frames[i]);
+    jsonw_end_array(w);
+    jsonw_key(w, "samples");
+    jsonw_int(w, (int64_t)v->samples);
+    write_counters(w, &v->time, -1);
+    if (input->memory) {
+        jsonw_key(w, "alloc_mb");
+        jsonw_double(w, v->alloc_bytes / MB);
+        jsonw_key(w, "copy_mb");
+        jsonw_double(w, v->copy_bytes / MB);
+        jsonw_key(w, "peak_mb");
+        jsonw_double(w, stacks_peak_live_bytes(input->stacks, id, input->live->peak_serial) / MB);
+    } else {
+        static const char *const memory[] = {"alloc_mb", "copy_mb", "peak_mb"};
+        write_nulls(w, memory, sizeof memory / sizeof *memory);
+    }
+    jsonw_end_object(w);
+}
+
+static void write_stacks(struct jsonw *w, const struct profile_input *input)
+{
+    jsonw_key(w, "stacks");
+    jsonw_begin_object(w);
+    jsonw_key(w, "max_depth");
+    jsonw_int(w, STACKS_MAX_DEPTH);
+    jsonw_key(w, "limit");
+    jsonw_int(w, stacks_limit(input->stacks));
+    struct stacks_merged merged = stacks_merged(input->stacks);
+    jsonw_key(w, "merged");
+    jsonw_begin_object(w);
+    jsonw_key(w, "credits");
+    jsonw_int(w, (int64_t)merged.credits);
+    jsonw_key(w, "seconds");
+    jsonw_double(w, merged.seconds);
+    jsonw_key(w, "alloc_mb");
+    if (input->memory)
+        jsonw_double(w, merged.alloc_bytes / MB);
+    else
+        jsonw_null(w);
+    jsonw_end_object(w);
+    jsonw_key(w, "frames");
+    jsonw_begin_array(w);
+    size_t frame_count = stacks_frame_count(input->stacks);
+    for (size_t i = 0; i < frame_count; i++)
+        write_stack_frame(w, input, stacks_frame_at(input->stacks, i));
+    jsonw_end_array(w);
+    jsonw_key(w, "stacks");
+    jsonw_begin_array(w);
+    size_t count = stacks_count(input->stacks);
+    for (size_t id = 0; id < count; id++) {
+        const struct stack_values *v = stacks_values_at(input->stacks, id);
+        if (stack_credited(v))
+            write_stack(w, input, id, v);
+    }
+    jsonw_end_array(w);
+    jsonw_end_object(w);
 }
 
 char *profile_write(const struct profile_input *input)
@@ -556,6 +750,7 @@ char *profile_write(const struct profile_input *input)
     for (size_t i = 0; i < group_count; i++)
         write_file(&w, input, &groups[i], lines, functions, total_s);
     jsonw_end_object(&w);
+    write_stacks(&w, input);
     jsonw_end_object(&w);
     free(lines);
     free(functions);

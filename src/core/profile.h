@@ -5,7 +5,8 @@
  * The document is lossless: every line and function with a measurement, the decorated
  * functions listed; views (the @profile restriction, the reduced profile) are the reports'.
  * Never: is read back by C; reports read the document, not the engine; filters for a view.
- * Talks to: session (gives it a profile_input), linetable and live (reads), leaks (the rule). */
+ * Talks to: session (gives it a profile_input), linetable, live and stacks (reads), leaks (the
+ * rule). */
 #ifndef HEATLINE_PROFILE_H
 #define HEATLINE_PROFILE_H
 
@@ -13,8 +14,10 @@
 #include <stdint.h>
 
 #include "filter.h"
+#include "gpu.h"
 #include "linetable.h"
 #include "live.h"
+#include "stacks.h"
 
 #define PROFILE_SCHEMA "heatline-profile/1"
 
@@ -57,6 +60,7 @@ struct profile_input {
     double cpu_wait_s;
     double unattributed_cpu_s;
     const struct linetable *lines;
+    const struct stacks *stacks;
     const struct profile_thread *threads;
     size_t thread_count;
     const struct profiled_function *functions; /* NULL: none decorated (written as null) */
@@ -69,6 +73,7 @@ struct profile_input {
     const struct live_memory *live;
     uint64_t memory_dropped; /* events lost to a full ring, and sampled blocks never tracked */
     int64_t end_ns; /* the end of the session's time, from its start: the end of every timeline */
+    const struct gpu_summary *gpu; /* NULL: not measured, nothing to say */
 };
 
 /* The document as a NUL-terminated string (malloc'd), or NULL when memory ran out. */

@@ -7,12 +7,12 @@
 #include "sampler.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "codecache.h"
 #include "platform.h"
 #include "threads.h"
 #include "xorshift.h"
@@ -84,7 +84,7 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
             record->weight_ns = strata * self->interval_ns;
             record->cpu_ns = cpu_delta > 0 ? cpu_delta : 0;
             record->system_ns = system_delta < 0 ? 0 : system_delta > cpu_delta ? cpu_delta : system_delta;
-            uintptr_t thread_state = frames_capture_own(codecache_classify, NULL, &record->stack);
+            uintptr_t thread_state = frames_capture_own(&record->stack);
             if (thread_state) {
                 atomic_store_explicit(&self->thread_state, thread_state, memory_order_relaxed);
                 uintptr_t address = platform_interrupted_address(ucontext);
@@ -180,7 +180,9 @@ int sampler_pop(struct sampler_thread *thread, struct cpu_sample *out)
     uint32_t head = atomic_load_explicit(&thread->head, memory_order_acquire);
     if (tail == head)
         return 0;
-    *out = thread->ring[tail & (SAMPLER_RING_CAPACITY - 1)];
+    /* A record holds room for the deepest stack; most use a few of its frames. */
+    const struct cpu_sample *record = &thread->ring[tail & (SAMPLER_RING_CAPACITY - 1)];
+    memcpy(out, record, offsetof(struct cpu_sample, stack.refs) + record->stack.count * sizeof record->stack.refs[0]);
     atomic_store_explicit(&thread->tail, tail + 1, memory_order_release);
     return 1;
 }

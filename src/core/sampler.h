@@ -10,9 +10,9 @@
  * Owns: the signal (a real-time signal chosen at start, see sampler_install), the handler that
  * runs in the sampled thread when its CPU-time timer expires, and the single-producer,
  * single-consumer ring of each thread. The handler reads its own thread's frames with plain
- * loads, classifies them through the codecache, and pushes one record.
+ * loads (the whole stack, see frames.h) and pushes one record.
  * Never: allocates, locks, or calls Python in the handler.
- * Talks to: frames, codecache (from the handler); helper (creates timers, drains rings). */
+ * Talks to: frames (from the handler); helper (creates timers, drains rings). */
 #ifndef HEATLINE_SAMPLER_H
 #define HEATLINE_SAMPLER_H
 

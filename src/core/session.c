@@ -120,6 +120,7 @@ static void free_session(struct session *s)
     helper_free_threads(s);
     live_free(&s->live);
     linetable_free(s->lines);
+    stacks_free(s->stacks);
     session_config_free(&s->config);
     free(s->output_path);
     pthread_mutex_destroy(&s->lock);
@@ -130,7 +131,7 @@ static void free_session(struct session *s)
 /* Hooks in place, sampling (or only watching frees while paused). GIL held. */
 static int start_memory(struct session *s)
 {
-    if (live_start(&s->live) < 0 || memsample_start(s->config.memory_sampling_rate_bytes) < 0)
+    if (live_start(&s->live, s->stacks) < 0 || memsample_start(s->config.memory_sampling_rate_bytes) < 0)
         return -1;
     s->memory = 1;
     memsample_set_main_thread(frames_current_thread_state());
@@ -153,6 +154,7 @@ static void stop_memory(struct session *s)
 /* Undoes a start that failed after the threads got their timers. */
 static void abandon(struct session *s)
 {
+    gpu_stop(s->gpu);
     stop_memory(s);
     helper_delete_timers(s);
     sampler_set_enabled(0);
@@ -203,12 +205,14 @@ static struct session *new_session(struct session_config *config)
     pthread_cond_init(&s->wake, &attributes);
     pthread_condattr_destroy(&attributes);
     s->lines = linetable_new();
+    s->stacks = stacks_new(STACKS_LIMIT, STACKS_FRAME_LIMIT);
     s->places.lines = s->lines;
     s->places.filter = &s->config.filter;
+    s->places.stacks = s->stacks;
     s->scan_capacity = 256;
     s->scan = malloc(s->scan_capacity * sizeof *s->scan);
     s->helper_tid = -1;
-    if (!s->lines || !s->scan) {
+    if (!s->lines || !s->stacks || !s->scan) {
         free_session(s);
         return NULL;
     }
@@ -262,6 +266,10 @@ int session_start(struct session_config *config, char *error, size_t error_size)
         snprintf(error, error_size, "could not set up memory profiling (out of memory?)");
         return -1;
     }
+    if (s->config.gpu)
+        s->gpu = gpu_start(s->start_ns, s->gpu_note, sizeof s->gpu_note);
+    else
+        snprintf(s->gpu_note, sizeof s->gpu_note, "GPU profiling turned off (--no-gpu)");
     if (helper_start(s) < 0) {
         abandon(s);
         snprintf(error, error_size, "could not start the helper thread");
@@ -292,6 +300,7 @@ void session_set_enabled(int enabled)
     pthread_mutex_lock(&session->lock);
     session->enabled = enabled != 0;
     sampler_set_enabled(session->enabled);
+    gpu_set_enabled(session->gpu, session->enabled);
     if (session->memory)
         memsample_set_sampling(session->enabled);
     pthread_mutex_unlock(&session->lock);
@@ -300,6 +309,18 @@ void session_set_enabled(int enabled)
 int session_is_enabled(void)
 {
     return session && session->enabled;
+}
+
+size_t session_own_threads(pid_t *tids, size_t max)
+{
+    size_t count = 0;
+    if (!session)
+        return 0;
+    if (count < max)
+        tids[count++] = session->helper_tid > 0 ? session->helper_tid : -1;
+    if (session->gpu && count < max)
+        tids[count++] = gpu_thread_id(session->gpu);
+    return count;
 }
 
 /* ---- the document ------------------------------------------------------------------------- */
@@ -339,6 +360,12 @@ static void collect_warnings(const struct session *s, const struct memsample_los
     }
     warn(w, "the program replaced heatline's sampling signal handler: CPU samples after that were lost",
          (unsigned long long)s->signal_replaced);
+    char stacks_format[WARNING_SIZE];
+    snprintf(stacks_format, sizeof stacks_format,
+             "%%llu times, time or memory went to a caller's stack instead of its own: the program ran "
+             "through more than %u distinct call stacks (stacks.merged)",
+             STACKS_LIMIT);
+    warn(w, stacks_format, (unsigned long long)stacks_merged(s->stacks).credits);
     if (!s->memory)
         return;
     warn(w, "%llu memory events were lost: the hooks' ring was full", losses->ring_full);
@@ -365,7 +392,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
     size_t n = s->finished_count;
     for (size_t i = 0; i < s->thread_count; i++) {
         const struct tracked_thread *thread = s->threads[i];
-        if (counters_total_s(&thread->totals) + thread->totals.gil_wait_s > 0) {
+        if (counters_all_s(&thread->totals) > 0) {
             threads[n].tid = thread->tid;
             threads[n].totals = thread->totals;
             n++;
@@ -374,6 +401,8 @@ static char *write_document(struct session *s, const struct profiled_function *f
     struct warnings warnings;
     struct memsample_losses losses = s->memory ? memsample_losses() : (struct memsample_losses){0, 0};
     collect_warnings(s, &losses, &warnings);
+    struct gpu_summary gpu;
+    gpu_summarize(s->gpu, s->gpu_note, &gpu);
     struct profile_input input = {
         .program = s->config.program,
         .argv = &s->config.argv,
@@ -397,6 +426,7 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .cpu_wait_s = (double)s->cpu_wait_ns / 1e9,
         .unattributed_cpu_s = (double)helper_unattributed_cpu_ns(s) / 1e9,
         .lines = s->lines,
+        .stacks = s->stacks,
         .threads = threads,
         .thread_count = n,
         .functions = functions,
@@ -409,8 +439,10 @@ static char *write_document(struct session *s, const struct profiled_function *f
         .memory_dropped = losses.ring_full + losses.untracked + s->live.untracked,
         /* The beat's clock: the same reading ends elapsed_s and every timeline. */
         .end_ns = s->last_beat_ns - s->start_ns,
+        .gpu = &gpu,
     };
     char *document = profile_write(&input);
+    gpu_summary_release(&gpu);
     free(threads);
     return document;
 }
@@ -503,6 +535,7 @@ char *session_stop(const struct profiled_function *functions, size_t count)
     }
     signal_replaced_last = s->signal_replaced;
     session = NULL;
+    gpu_stop(s->gpu);
     free_session(s);
     codecache_reset();
     return document;

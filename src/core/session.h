@@ -7,7 +7,7 @@
  *   helper  - the helper thread, its beat, the set of tracked threads;
  *   cputime - crediting CPU samples (totals, outside, samples);
  *   offcpu  - off-CPU time of each thread (blocked places, run-queue delay);
- *   places  - code objects to lines; live - live memory.
+ *   places  - code objects to lines; live - live memory; gpu - the GPU's poller.
  * Fork, in this order: before - alloc_native (patch lock); after, in the parent - alloc_native;
  * after, in the child - memsample (hooks off, ring lock reset; never held across a fork: see
  * memsample.h), alloc_native (patches kept, lock reset), then the session is forgotten: a child
@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "filter.h"
+#include "gpu.h"
 #include "linetable.h"
 #include "live.h"
 #include "places.h"
@@ -59,6 +60,8 @@ struct session_config {
     char *output_dir;
     char *start_method;   /* how this process was started, when known; NULL: not known */
     int64_t run_start_ns; /* CLOCK_MONOTONIC when the run's first process started profiling; 0: now */
+    int gpu;              /* read the GPU through NVML (gpu.c) */
+    int idle;             /* count idle waiting as system time, as any other wait (offcpu.c) */
 };
 
 struct tracked_thread {
@@ -109,6 +112,7 @@ struct tracked_thread {
 struct session {
     struct session_config config;
     struct linetable *lines;
+    struct stacks *stacks;
     struct places places;
     /* the helper */
     pthread_mutex_t lock;
@@ -160,6 +164,10 @@ struct session {
     /* memory, when config.memory_sampling_rate_bytes > 0 */
     int memory;
     struct live_memory live;
+    /* the GPU: NULL when not read, and then gpu_note says why */
+    struct gpu *gpu;
+    char gpu_note[GPU_NOTE_BYTES];
+    int64_t last_gpu_poller_cpu_ns;
 };
 
 /* Frees what a session_config holds (and leaves it zeroed). */
@@ -171,6 +179,9 @@ int session_start(struct session_config *config, char *error, size_t error_size)
 int session_is_running(void);
 void session_set_enabled(int enabled);
 int session_is_enabled(void);
+/* The threads of the running session that are heatline's own (the helper, the GPU poller), as
+ * thread ids; -1 for one started whose id is not known yet. Returns how many (at most `max`). */
+size_t session_own_threads(pid_t *tids, size_t max);
 /* The document so far (malloc'd JSON), or NULL. `functions`: the @profile-decorated functions,
  * listed in the document (reports restrict to them). */
 char *session_snapshot(const struct profiled_function *functions, size_t count);

@@ -11,7 +11,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-enum wait_kind { WAIT_RUNNING = 0, WAIT_GIL = 1, WAIT_BLOCKED = 2 };
+/* WAIT_IDLE: blocked in a futex that is not the GIL's (a lock, condition, event, queue or join),
+ * in a poll, select or epoll wait, or reading a pipe: waiting for work or for another thread or
+ * process. */
+enum wait_kind { WAIT_RUNNING = 0, WAIT_GIL = 1, WAIT_BLOCKED = 2, WAIT_IDLE = 3 };
 
 pid_t threads_current_tid(void);
 int64_t threads_monotonic_ns(void);

@@ -114,6 +114,36 @@ void threads_timer_delete(timer_t timer)
     timer_delete(timer);
 }
 
+/* The system calls that wait for a file descriptor to become ready: what a thread waiting for
+ * work blocks in (a selector, multiprocessing's wait on its workers' pipes). */
+static int waits_for_readiness(long number)
+{
+    switch (number) {
+    case SYS_poll:
+    case SYS_ppoll:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Whether `fd` is a pipe: a thread blocked reading one waits for another thread or process (a
+ * multiprocessing queue, a pool's results), not for a device, a file or the network. */
+static int reads_a_pipe(long fd)
+{
+    char path[48], target[16];
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+    ssize_t length = readlink(path, target, sizeof target - 1);
+    return length >= 5 && strncmp(target, "pipe:", 5) == 0;
+}
+
 static int open_task_file(pid_t tid, const char *name, int *fd)
 {
     if (*fd >= 0)
@@ -139,9 +169,10 @@ enum wait_kind threads_wait_kind(pid_t tid, int *fd, int (*in_gil)(uintptr_t add
     long number = strtol(text, &end, 10);
     if (number == SYS_futex) {
         uintptr_t address = (uintptr_t)strtoull(end, NULL, 16);
-        if (in_gil(address))
-            return WAIT_GIL;
+        return in_gil(address) ? WAIT_GIL : WAIT_IDLE;
     }
+    if (waits_for_readiness(number) || (number == SYS_read && reads_a_pipe(strtol(end, NULL, 16))))
+        return WAIT_IDLE;
     return WAIT_BLOCKED;
 }
 

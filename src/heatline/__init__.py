@@ -1,14 +1,16 @@
-"""heatline: a line-level CPU and memory profiler for Python with a C engine (GPU planned).
+"""heatline: a line-level CPU, memory and GPU profiler for Python with a C engine.
 
 Public API, usable under the `heatline` command and in a plain `python3` process:
 
     heatline.start(**options); ...; document = heatline.stop()
     with heatline.profiling(**options) as session: ...   # session.profile afterwards
     @heatline.profile                                     # report only decorated functions
+    %load_ext heatline                                    # IPython/Jupyter: %heatline, %%heatline
 
 Options: cpu_sampling_interval (seconds), cpu_only, memory_sampling_rate (bytes), profile_all,
 profile_only, profile_exclude, children (default True: the Python processes the program starts
-are profiled too, and stop() returns their work merged in).
+are profiled too, and stop() returns their work merged in), gpu (default True: an NVIDIA GPU's
+utilization and this process's GPU memory are read through NVML when a driver is there).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import os
 import sys
 from typing import Any, Callable, Optional, TypeVar
 
-from . import _core, _session
+# report is imported here so that `heatline.report.render_text(...)` works after `import heatline`;
+# it costs json and report/document.py only (rich waits until a report is rendered).
+from . import _core, _session, report
 
 __version__ = _session.VERSION
-__all__ = ["start", "stop", "profiling", "profile", "is_running", "__version__"]
+__all__ = ["start", "stop", "profiling", "profile", "is_running", "report", "__version__"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +81,14 @@ def stop() -> dict[str, Any]:
     return _session.stop_engine()
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext heatline`: the %heatline and %%heatline magics (heatline.jupyter, which is the
+    only part of heatline that imports IPython)."""
+    from .jupyter import load_ipython_extension as load
+
+    load(ipython)
+
+
 def is_running() -> bool:
     return bool(_core.is_running()) and bool(_core.is_enabled())
 
@@ -112,10 +124,8 @@ def _report_at_exit() -> None:
         _decorator_documents.append(_session.stop_engine())
     if not _decorator_documents:
         return
-    from .report import render_text
-
     for document in _decorator_documents:
-        render_text(document, sys.stderr)
+        report.render_text(document, sys.stderr)
 
 
 def profile(function: F) -> F:

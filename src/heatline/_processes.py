@@ -21,9 +21,13 @@ import signal
 import tempfile
 from typing import Any, Iterable, Optional
 
+from .report.stacks import merge_stacks
+
 ENV = "HEATLINE_RUN"
 DIR_PREFIX = "heatline-run-"
-TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s")
+TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+# The seconds that have a share of the time beside them (idle waiting is apart from the time).
+PERCENT_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s")
 KINDS = ("python_s", "native_s", "system_s")
 
 
@@ -175,22 +179,56 @@ def _shifted(timeline: Optional[list[list[float]]], start_s: float) -> Optional[
     return [[t + start_s, mb] for t, mb in timeline]
 
 
+def _entry_seconds(entry: dict[str, Any]) -> float:
+    return sum(entry.get(key, 0) for key in TIME_KEYS)
+
+
+def _weighted(a: Optional[float], a_s: float, b: Optional[float], b_s: float) -> Optional[float]:
+    """The mean of two readings weighted by their seconds; either may be missing (None)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return (a * a_s + b * b_s) / (a_s + b_s) if a_s + b_s > 0 else max(a, b)
+
+
+def _merge_gpu(documents: list[dict[str, Any]], merged: dict[str, Any], totals: dict[str, Any]) -> None:
+    """The GPU of a run: the header of the first process that read one; utilization summed over
+    the processes when each read its own share, the device-wide figure otherwise; this
+    process's GPU memory, like memory, per process: the highest peak and its timeline."""
+    measured = [d for d in documents if (d.get("gpu") or {}).get("available")]
+    if not measured:
+        return
+    first = measured[0]
+    merged["gpu"] = dict(first["gpu"])
+    elapsed_s = documents[0].get("elapsed_s") or 0.0
+    if first["gpu"].get("per_process") and elapsed_s > 0:
+        totals["gpu_percent"] = sum((d["totals"].get("gpu_percent") or 0.0) * (d.get("elapsed_s") or 0.0)
+                                    for d in measured) / elapsed_s
+    else:
+        totals["gpu_percent"] = max((d["totals"].get("gpu_percent") or 0.0) for d in measured)
+    highest = max(measured, key=lambda d: d["totals"].get("gpu_mem_peak_mb") or 0.0)
+    totals["gpu_mem_peak_mb"] = highest["totals"].get("gpu_mem_peak_mb")
+    start_s = highest["processes"][0].get("start_s") or 0.0
+    merged["gpu"]["timeline"] = _shifted(highest["gpu"].get("timeline"), start_s)
+
+
 class _Entry:
     """One line (or function) of one file, summed over the processes that ran it."""
 
-    def __init__(self, first: dict[str, Any], pid: int, start_s: float) -> None:
+    def __init__(self, first: dict[str, Any], pids: Iterable[int], start_s: float) -> None:
         self.fields = dict(first)
         self.fields["timeline"] = _shifted(first.get("timeline"), start_s)
-        self.pids = {pid}
+        self.pids = set(pids)
+        self.seconds = _entry_seconds(first)
         self.alloc_python_mb = (first.get("alloc_mb") or 0.0) * (first.get("python_alloc_fraction") or 0.0)
 
-    def add(self, other: dict[str, Any], pid: int, start_s: float) -> None:
+    def add(self, other: dict[str, Any], pids: Iterable[int], start_s: float) -> None:
         f = self.fields
-        self.pids.add(pid)
+        self.pids.update(pids)
         for key in TIME_KEYS:
             f[key] = f.get(key, 0) + other.get(key, 0)
         self.alloc_python_mb += (other.get("alloc_mb") or 0.0) * (other.get("python_alloc_fraction") or 0.0)
         f["alloc_mb"] = _add(f.get("alloc_mb"), other.get("alloc_mb"))
+        f["transient_mb"] = _add(f.get("transient_mb"), other.get("transient_mb"))
         f["copy_mb"] = _add(f.get("copy_mb"), other.get("copy_mb"))
         # Peak figures are per process: the line's, in the process where it peaked highest.
         if (other.get("peak_mb") or 0.0) > (f.get("peak_mb") or 0.0):
@@ -200,10 +238,18 @@ class _Entry:
         leak = other.get("leak")
         if leak and (not f.get("leak") or leak.get("likelihood", 0) > f["leak"].get("likelihood", 0)):
             f["leak"] = leak
+        # The GPU while the line ran: averages weighted by the line's time in each process, the
+        # memory peak per process (the highest).
+        mine, theirs = self.seconds, _entry_seconds(other)
+        for key in ("gpu_percent", "gpu_mem_avg_mb"):
+            f[key] = _weighted(f.get(key), mine, other.get(key), theirs)
+        if (other.get("gpu_mem_peak_mb") or 0.0) > (f.get("gpu_mem_peak_mb") or 0.0):
+            f["gpu_mem_peak_mb"] = other["gpu_mem_peak_mb"]
+        self.seconds = mine + theirs
 
     def finish(self, total_s: float, elapsed_s: float) -> dict[str, Any]:
         f = self.fields
-        for key in TIME_KEYS:
+        for key in PERCENT_KEYS:
             f[key[:-2] + "_percent"] = f[key] / total_s * 100 if total_s > 0 else 0
         if f.get("alloc_mb") is not None:
             f["python_alloc_fraction"] = self.alloc_python_mb / f["alloc_mb"] if f["alloc_mb"] > 0 else None
@@ -213,11 +259,16 @@ class _Entry:
         return f
 
 
-def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s: float) -> dict[str, Any]:
+def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s: float,
+                 in_run_time: bool = True) -> dict[str, Any]:
+    """The files of `documents` summed (see merge). A line keeps the pids it names (a document of
+    one process names its own); with in_run_time, timelines move to the first process's clock
+    by each document's start_s, otherwise each stays on its own document's clock (heatline
+    merge: runs have no common clock)."""
     files: dict[str, dict[str, Any]] = {}
     for document in documents:
         process = document["processes"][0]
-        pid, start_s = process["pid"], process.get("start_s") or 0.0
+        pid, start_s = process["pid"], (process.get("start_s") or 0.0) if in_run_time else 0.0
         for path, data in document.get("files", {}).items():
             merged = files.setdefault(path, {"lines": {}, "functions": {}, "sums": dict.fromkeys(TIME_KEYS, 0.0)})
             for key in TIME_KEYS:
@@ -226,10 +277,11 @@ def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s:
                 table = merged[key]
                 for item in items:
                     ident = item["line"] if key == "lines" else (item["name"], item["line"])
+                    pids = item.get("processes") or [pid]
                     if ident in table:
-                        table[ident].add(item, pid, start_s)
+                        table[ident].add(item, pids, start_s)
                     else:
-                        table[ident] = _Entry(item, pid, start_s)
+                        table[ident] = _Entry(item, pids, start_s)
     result = {}
     for path, merged in files.items():
         lines = [entry.finish(total_s, elapsed_s) for _, entry in sorted(merged["lines"].items())]
@@ -259,7 +311,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
         t = child["totals"]
         for key in TIME_KEYS + ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s"):
             totals[key] = totals.get(key, 0) + t.get(key, 0)
-        for key in ("alloc_mb", "copy_mb"):
+        for key in ("alloc_mb", "transient_mb", "copy_mb"):
             totals[key] = _add(totals.get(key), t.get(key))
     python_mb = sum((d["totals"].get("alloc_mb") or 0) * (d["totals"].get("python_alloc_fraction") or 0)
                     for d in documents)
@@ -268,6 +320,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
     highest = max(documents, key=lambda d: d["totals"].get("peak_mb") or 0.0)
     totals["peak_mb"] = highest["totals"].get("peak_mb")
     merged["totals"] = totals
+    _merge_gpu(documents, merged, totals)
     if highest is not first:
         start_s = highest["processes"][0].get("start_s") or 0.0
         merged["timeline"] = _shifted(highest.get("timeline"), start_s)
@@ -293,6 +346,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
     merged["warnings"] = warnings
     total_s = sum(totals[key] for key in KINDS)
     merged["files"] = _merge_files(documents, total_s, first.get("elapsed_s") or 0.0)
+    merged["stacks"] = merge_stacks(documents, highest)
     if children and first.get("message") and samples.get("cpu"):
         merged["message"] = None
     return merged

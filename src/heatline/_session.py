@@ -37,12 +37,13 @@ class Options:
     """What a user can choose about a session (CLI flags and API keywords)."""
 
     KEYWORDS = ("cpu_sampling_interval", "profile_all", "profile_only", "profile_exclude", "reduced_profile",
-                "cpu_only", "memory_sampling_rate", "children")
+                "cpu_only", "memory_sampling_rate", "children", "gpu", "idle")
 
     def __init__(self, cpu_sampling_interval: float = DEFAULT_CPU_SAMPLING_INTERVAL_S, profile_all: bool = False,
                  profile_only: Iterable[str] | str = (), profile_exclude: Iterable[str] | str = (),
                  reduced_profile: bool = False, cpu_only: bool = False,
-                 memory_sampling_rate: int = DEFAULT_MEMORY_SAMPLING_RATE_BYTES, children: bool = True) -> None:
+                 memory_sampling_rate: int = DEFAULT_MEMORY_SAMPLING_RATE_BYTES, children: bool = True,
+                 gpu: bool = True, idle: bool = False) -> None:
         self.cpu_sampling_interval = float(cpu_sampling_interval)
         self.profile_all = bool(profile_all)
         self.profile_only = split_patterns(profile_only)
@@ -53,6 +54,11 @@ class Options:
             raise TypeError("memory_sampling_rate must be an int (bytes)")
         self.memory_sampling_rate = memory_sampling_rate
         self.children = bool(children)
+        # The GPU is read through NVML by a thread of its own; --cpu-only leaves it on (it is cheap).
+        self.gpu = bool(gpu)
+        # Idle waiting (threads blocked waiting for work) is its own figure, outside the time,
+        # unless asked for as time (system time, where the thread waits).
+        self.idle = bool(idle)
 
     def keywords(self) -> dict[str, Any]:
         """The options as keywords again (what a child process is started with)."""
@@ -93,8 +99,18 @@ def library_dirs() -> list[str]:
     return sorted(_with_real_paths(d for d in dirs if d))
 
 
+# The script that launched heatline (the `heatline` command's console script), set by the
+# command: its frame is heatline's own, like the package's.
+launcher_script: Optional[str] = None
+
+
 def own_dirs() -> list[str]:
-    return _with_real_paths([os.path.dirname(os.path.abspath(__file__))])
+    launcher = []
+    if launcher_script:
+        # Python names the script's code as typed, joined to the working directory but not
+        # normalized ("/home/u/./.venv/bin/heatline").
+        launcher = [launcher_script, os.path.join(os.getcwd(), launcher_script)]
+    return sorted(_with_real_paths([os.path.dirname(os.path.abspath(__file__)), *launcher]) | set(launcher))
 
 
 def _with_real_paths(paths: Iterable[str]) -> set[str]:
@@ -111,6 +127,8 @@ def engine_config(options: Options, *, program: str, argv: Sequence[str], progra
         "cpu_sampling_interval": float(options.cpu_sampling_interval),
         "memory_sampling_rate": None if options.cpu_only else options.memory_sampling_rate,
         "enabled": enabled,
+        "gpu": options.gpu,
+        "idle": options.idle,
         "profile_all": options.profile_all,
         "program_dirs": sorted(_with_real_paths(program_dirs)),
         "library_dirs": library_dirs(),
@@ -144,11 +162,14 @@ _real_exit = os._exit
 
 
 def start_engine(options: Options, *, program: str, argv: Sequence[str], program_dirs: Sequence[str],
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, output_dir: Optional[str] = None) -> None:
     """Starts this process's session; in a run's first process, children are profiled too
-    unless options.children is false."""
+    unless options.children is false. With output_dir, the engine writes this process's
+    document there while it runs, as a child's into the run's directory (heatline._push reads it)."""
     global _run, _running
     config = engine_config(options, program=program, argv=argv, program_dirs=program_dirs, enabled=enabled)
+    if output_dir is not None:
+        config["output_dir"] = output_dir
     run = None
     if options.children and _child_spec is None and _run is None:
         run = _processes.begin(options.keywords(), config["program_dirs"], program, _core.monotonic_ns())
@@ -161,6 +182,11 @@ def start_engine(options: Options, *, program: str, argv: Sequence[str], program
     _run = run or _run
     _running = (options, config)
     _register_process_hooks()
+
+
+def run_directory() -> Optional[str]:
+    """The directory the run's children write their documents to (None: children not profiled)."""
+    return _run.directory if _run is not None else None
 
 
 def start_child(spec: dict[str, Any], start_method: str, argv: list[str]) -> None:
@@ -202,7 +228,7 @@ def _register_process_hooks() -> None:
 
 
 # Python 3.12+ warns at os.fork when the process has more than one thread, counting the
-# operating system's threads: heatline's helper must not make it warn about a program that has
+# operating system's threads: heatline's helper and GPU poller must not make it warn about a program that has
 # one thread. The filter is set or taken away before each fork (3.13 warns after the at-fork
 # hooks of the parent have run, so it stays until the next fork; it matches nothing else).
 _FORK_WARNING = r"This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to deadlocks"
@@ -229,11 +255,14 @@ def _before_fork() -> None:
 
 
 def _program_threads() -> int:
-    """The process's threads, heatline's helper left out."""
+    """The process's threads, heatline's own (the helper, the GPU poller) left out."""
+    own = _core.own_threads()
     try:
-        return len(os.listdir("/proc/self/task")) - 1
+        listed = {int(tid) for tid in os.listdir("/proc/self/task")}
     except OSError:
         return 2
+    # A thread of heatline's whose id is not known yet is still one of the listed.
+    return len(listed - set(own)) - own.count(-1)
 
 
 def _after_fork_in_child() -> None:

@@ -16,10 +16,10 @@ static void test_lookup_finds_what_was_inserted(void)
 {
     struct frame_ref ref = ref_of(5);
     CHECK(codecache_lookup(&ref, NULL) == CODE_UNKNOWN);
-    struct program_code *program = calloc(1, sizeof *program);
+    struct code_info *program = calloc(1, sizeof *program);
     program->first_line = 77;
     CHECK(codecache_insert(&ref, CODE_PROGRAM, program) == 0);
-    const struct program_code *found = NULL;
+    const struct code_info *found = NULL;
     CHECK(codecache_lookup(&ref, &found) == CODE_PROGRAM);
     CHECK(found == program);
     codecache_reset();

@@ -54,10 +54,25 @@ static void test_options_change_the_rule(void)
     filter_free(&f);
 }
 
+static void test_stacks_leave_out_heatline_and_the_runner(void)
+{
+    struct filter f = default_filter();
+    string_list_add(&f.own_dirs, "/home/u/project/.venv/bin/heatline");
+    CHECK(filter_frame_role(&f, "/home/u/project/.venv/lib/python3.11/site-packages/heatline/cli.py") == FRAME_OWN);
+    CHECK(filter_frame_role(&f, "/home/u/project/.venv/bin/heatline") == FRAME_OWN);
+    CHECK(!filter_is_program(&f, "/home/u/project/.venv/bin/heatline"));
+    CHECK(filter_frame_role(&f, "/usr/lib/python3.11/runpy.py") == FRAME_RUNNER);
+    CHECK(filter_frame_role(&f, "<frozen runpy>") == FRAME_RUNNER);
+    CHECK(filter_frame_role(&f, "/home/u/project/runpy.py") == FRAME_SHOWN); /* the program's own */
+    CHECK(filter_frame_role(&f, "/usr/lib/python3.11/threading.py") == FRAME_SHOWN);
+    filter_free(&f);
+}
+
 int main(void)
 {
     test_program_directory_without_libraries();
     test_a_program_inside_site_packages_is_still_the_program();
     test_options_change_the_rule();
+    test_stacks_leave_out_heatline_and_the_runner();
     return check_report("filter");
 }

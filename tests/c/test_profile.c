@@ -10,6 +10,7 @@
 #include "profile.h"
 
 static char source_path[] = "/tmp/heatline-test-profile-XXXXXX";
+static struct stacks *no_stacks;
 
 static struct linetable *sample_table(void)
 {
@@ -39,6 +40,7 @@ static struct profile_input sample_input(struct linetable *table, struct string_
     input.totals.python_s = 3;
     input.totals.native_s = 1;
     input.lines = table;
+    input.stacks = no_stacks;
     return input;
 }
 
@@ -132,7 +134,7 @@ static void test_a_function_leaks_when_its_line_does(void)
         }
     }
     struct live_memory live;
-    CHECK(live_start(&live) == 0);
+    CHECK(live_start(&live, no_stacks) == 0);
     live.peak_bytes = 40.0 * (1 << 20);
     struct profile_input input = sample_input(table, NULL);
     input.memory = 1;
@@ -163,17 +165,83 @@ static void test_no_samples_gives_a_message(void)
     linetable_free(table);
 }
 
+static void test_gpu_fields_are_null_unless_measured_and_weighted_by_time_when_they_are(void)
+{
+    struct linetable *table = sample_table();
+    struct profile_input input = sample_input(table, NULL);
+    char *document = profile_write(&input);
+    CHECK(has(document, "\"gpu\":{\"available\":false,\"device\":null,\"devices\":[],\"per_process\":false,"
+                        "\"note\":null,\"timeline\":null}"));
+    CHECK(has(document, "\"gpu_percent\":null,\"gpu_mem_avg_mb\":null,\"gpu_mem_peak_mb\":null"));
+    free(document);
+
+    /* Line 2: 1 s at 90% and 512 MB, then 3 s at 10% and 256 MB: 30% and 320 MB on average. */
+    uint32_t file = linetable_intern(table, source_path);
+    struct gpu_counters *gpu = &linetable_line(table, file, 2)->gpu;
+    gpu_counters_add(gpu, 90, 512, 1);
+    gpu_counters_add(gpu, 10, 256, 3);
+    gpu_counters_add(gpu, -1, -1, 5); /* nothing known: no weight */
+    struct gpu_summary summary = {.available = 1, .per_process = 1, .device_count = 2, .util_known = 1,
+                                  .util_mean_percent = 25, .mem_known = 1, .mem_peak_mb = 512};
+    snprintf(summary.devices[0].name, sizeof summary.devices[0].name, "GPU A");
+    summary.devices[0].memory_total_mb = 1024;
+    snprintf(summary.devices[1].name, sizeof summary.devices[1].name, "GPU B");
+    summary.devices[1].memory_total_mb = -1;
+    input.gpu = &summary;
+    document = profile_write(&input);
+    CHECK(has(document, "\"gpu\":{\"available\":true,\"device\":\"GPU A, GPU B\",\"devices\":[{\"index\":0,"
+                        "\"name\":\"GPU A\",\"memory_total_mb\":1024},{\"index\":1,\"name\":\"GPU B\","
+                        "\"memory_total_mb\":null}],\"per_process\":true,\"note\":null,\"timeline\":null}"));
+    CHECK(has(document, "\"gpu_percent\":25,\"gpu_mem_peak_mb\":512}"));
+    CHECK(has(document, "\"gpu_percent\":30,\"gpu_mem_avg_mb\":320,\"gpu_mem_peak_mb\":512}"));
+    CHECK(has(document, "\"gpu_percent\":0,\"gpu_mem_avg_mb\":0,\"gpu_mem_peak_mb\":0}")); /* line 3 */
+    free(document);
+    linetable_free(table);
+}
+
+static void test_stacks_are_written_root_first_with_their_own_values(void)
+{
+    struct linetable *table = sample_table();
+    struct stacks *stacks = stacks_new(STACKS_LIMIT, STACKS_FRAME_LIMIT);
+    uint32_t file = linetable_intern(table, source_path);
+    struct stack_frame outer = {file, linetable_intern(table, "<module>"), 1, 9, 1};
+    struct stack_frame inner = {file, linetable_intern(table, "work"), 1, 2, 1};
+    uint32_t path[] = {stacks_frame(stacks, &outer), stacks_cut_frame(stacks), stacks_frame(stacks, &inner)};
+    struct stack_ref ref = stacks_intern(stacks, path, 3);
+    struct counters amount = {0.5, 0.25, 0, 0, 0};
+    stacks_credit_time(stacks, ref, &amount);
+    stacks_count_sample(stacks, ref);
+    stacks_intern(stacks, path, 1); /* interned, never credited: not written */
+    struct profile_input input = sample_input(table, NULL);
+    input.stacks = stacks;
+    char *document = profile_write(&input);
+    CHECK(document != NULL);
+    CHECK(has(document, "\"stacks\":{\"max_depth\":128,\"limit\":65536,"));
+    CHECK(has(document, "\"merged\":{\"credits\":0,\"seconds\":0,\"alloc_mb\":null}"));
+    CHECK(has(document, "{\"function\":\"[frames cut]\",\"file\":null,\"line\":null,\"first_line\":null,\"program\":false}"));
+    CHECK(has(document, "{\"function\":\"work\",\"file\":\""));
+    CHECK(has(document, "\"stacks\":[{\"frames\":[0,1,2],\"samples\":1,\"python_s\":0.5,\"native_s\":0.25,"
+                        "\"system_s\":0,\"gil_wait_s\":0,\"idle_s\":0,\"alloc_mb\":null,\"copy_mb\":null,\"peak_mb\":null}]"));
+    free(document);
+    stacks_free(stacks);
+    linetable_free(table);
+}
+
 int main(void)
 {
     int fd = mkstemp(source_path);
     const char *text = "def work():\n    total = 0\n    return total\n";
     CHECK(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
+    no_stacks = stacks_new(STACKS_LIMIT, STACKS_FRAME_LIMIT);
     test_document_names_units_and_nulls();
     test_decorated_functions_are_listed_and_every_line_kept();
     test_warnings_are_written();
     test_a_function_leaks_when_its_line_does();
     test_no_samples_gives_a_message();
+    test_gpu_fields_are_null_unless_measured_and_weighted_by_time_when_they_are();
+    test_stacks_are_written_root_first_with_their_own_values();
+    stacks_free(no_stacks);
     unlink(source_path);
     return check_report("profile");
 }

@@ -4,7 +4,11 @@ Plain output is ASCII: no ANSI escape, no box-drawing or block character, no ell
 be piped and diffed.
 Reads only the profile document (docs/profile-format.md), never the engine. Sections, in order:
 header, scope notes, memory (summary, top lines by memory, suspected leaks; only when memory was
-measured), one section per file (line table, then function table), legend.
+measured), top lines by time (when the lines outnumber it), one section per file (line table, then
+function table), legend.
+
+Nothing that carries a number is ever cut: at any width the source text gives way, and a path
+is shortened from the left (.../lib/python3.11/timeit.py:180), keeping its file name and line.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, TextIO
 
 from rich import box
@@ -23,14 +27,30 @@ from rich.text import Text
 from .document import (
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
+    allocated_summary,
+    cpu_wait_summary,
+    elapsed_summary,
+    idle_s,
+    idle_summary,
+    gpu_note,
+    gpu_summary,
+    has_gpu,
     has_memory,
     leaking_lines,
+    likelihood_percent,
+    line_count,
     line_source,
+    lasting_mb,
     lines_by_memory,
+    lines_by_time,
+    noticeable_cpu_wait_s,
+    runs_summary,
+    slice_peaks,
     total_percent,
     total_seconds,
     visible,
 )
+from . import numbers
 
 _KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
 _KIND_COLORS = {"python": "cyan", "native": "magenta", "system": "green"}
@@ -41,7 +61,11 @@ _KIND_LEGENDS = {
 }
 _GIL_HEADER = "GIL wait"
 _GIL_COLOR = "red"
+_IDLE_COLOR = "bright_black"
 _GIL_LEGEND = "time ready to run Python while another thread held the GIL"
+_TOTAL_HEADER = "total"
+_TOTAL_LEGEND = "Python + native + system: the line's share of all time"
+_BAR_HEADER = "bar"
 _REDUCED_NOTE = f"Reduced profile: only lines and functions with {REDUCED_MIN_PERCENT:g}% or more."
 _REDUCED_MEMORY_NOTE = (
     f"Reduced profile: only lines and functions with {REDUCED_MIN_PERCENT:g}% or more of the time,"
@@ -63,9 +87,26 @@ _GRAPH_CONSOLE_COLUMNS = 140
 _COLOR_SPARK_CHARACTERS = "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"
 _PLAIN_SPARK_CHARACTERS = ".:-=+*#@"
 _MEMORY_COLOR = "blue"
+_GPU_COLOR = "yellow"
 _SPARKLINE_WIDTH = 12
 _FOOTPRINT_WIDTH = 40
 _TOP_MEMORY_LINES = 10
+# Rows of "top lines by time". The section is shown only when the report has more lines than
+# this: with fewer, the file tables below already show every line at a glance, and the section
+# would repeat them in another order and push the files down.
+_TOP_TIME_LINES = 10
+# A table of ranked lines leaves the source text at least this many columns where the console
+# allows, shortening the location (from the left) to make room; the numbers are never cut. At 80
+# columns this leaves the location of a library line room for two directories:
+# .../python3.11/timeit.py:180.
+_MIN_SOURCE_COLUMNS = 16
+# Columns between two table columns: the cell's right padding and the box's divider.
+_COLUMN_GAP = 2
+# What a path shortened from the left starts with.
+_SHORTENED_PATH = "..." + os.sep
+# Columns between a fact's label and its text (the padding of the header's and memory's grids).
+_FACT_PADDING = 2
+_MEMORY_FACT_LABELS = ("peak", "footprint", "allocated", "copied", "samples")
 # Rows of the process table; the JSON document lists every process.
 _MAX_PROCESS_ROWS = 20
 _LEAK_COLOR = "bold red"
@@ -79,7 +120,9 @@ _PLAIN_BOX = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=T
 class _OptionalColumn:
     """A measurement that gets a column only where some line or function has a nonzero value of
     `shown_by` (its own field unless named), and the console is at least `min_console_columns`
-    wide, so that the source text keeps its room. A graph (graph_width > 0) has a fixed width."""
+    wide, so that the source text keeps its room. A graph (graph_width > 0) has a fixed width.
+    A GPU column (`gpu`) is shown whenever the GPU was measured, zeros included: 0% on every
+    line is a finding there, not an absence."""
 
     field: str
     header: str
@@ -88,6 +131,11 @@ class _OptionalColumn:
     shown_by: str = ""
     min_console_columns: int = 0
     graph_width: int = 0
+    gpu: bool = False
+    value: Optional[Callable[[dict[str, Any]], Any]] = None  # the cell's value, when not the field's
+
+    def of(self, entry: dict[str, Any]) -> Any:
+        return self.value(entry) if self.value else entry.get(self.field)
 
 
 @dataclass(frozen=True)
@@ -99,14 +147,22 @@ class _View:
     optional_columns: tuple[_OptionalColumn, ...]
     bar_width: int  # 0: no bar
     elapsed_s: float
+    width: int  # the console's columns
+    # The headers of the columns the report's tables show, as they are added: the legend
+    # explains these and no other.
+    shown_headers: set[str] = field(default_factory=set)
 
 
 def _megabytes_cell(value: float, view: _View) -> Text:
-    return Text(_megabytes_number(value))
+    return Text(numbers.megabytes_number(value))
+
+
+def _seconds_cell(value: float, view: _View) -> Text:
+    return Text(numbers.seconds(value), style=_IDLE_COLOR)
 
 
 def _python_share_cell(fraction: float, view: _View) -> Text:
-    return Text(_fraction_percent(fraction))
+    return Text(numbers.fraction_percent(fraction))
 
 
 def _sparkline_cell(timeline: list[list[float]], view: _View) -> Text:
@@ -115,12 +171,18 @@ def _sparkline_cell(timeline: list[list[float]], view: _View) -> Text:
 
 
 def _gpu_cell(percent: float, view: _View) -> Text:
-    return Text(f"{percent:.0f}%")
+    return Text(f"{percent:.0f}%", style=_GPU_COLOR)
+
+
+def _gpu_megabytes_cell(value: float, view: _View) -> Text:
+    return Text(numbers.megabytes_number(value), style=_GPU_COLOR)
 
 
 _ALLOC_COLUMN = _OptionalColumn(
     "alloc_mb", "alloc MB",
-    "MB allocated by the line over the run, estimated from samples", _megabytes_cell)
+    "MB allocated by the line over the run, estimated from samples, less small blocks freed at"
+    " once (within about 10 ms: the integers of `i += 1`), which the header counts apart",
+    _megabytes_cell, value=lasting_mb)
 _PYTHON_SHARE_COLUMN = _OptionalColumn(
     "python_alloc_fraction", "py%",
     "share of alloc MB allocated through Python's allocator (Python objects); the rest came"
@@ -132,7 +194,13 @@ _PEAK_COLUMN = _OptionalColumn(
 _AVG_COLUMN = _OptionalColumn(
     "avg_mb", "avg MB", "memory allocated by the line and live, averaged over the run, in MB",
     _megabytes_cell)
+_IDLE_COLUMN = _OptionalColumn(
+    "idle_s", "idle",
+    "seconds threads other than the main one waited here for work or for another thread (a lock,"
+    " condition, queue, selector or pipe); not in the percentages (--idle counts it as system time)",
+    _seconds_cell)
 _OPTIONAL_COLUMNS = (
+    _IDLE_COLUMN,
     _ALLOC_COLUMN,
     _PYTHON_SHARE_COLUMN,
     _PEAK_COLUMN,
@@ -145,7 +213,13 @@ _OPTIONAL_COLUMNS = (
         "copy_mb_s", "copy MB/s",
         "MB copied by the line (memcpy and the like) per second of the run", _megabytes_cell,
         min_console_columns=_MEDIUM_CONSOLE_COLUMNS),
-    _OptionalColumn("gpu_percent", "GPU", "GPU utilization while the line ran", _gpu_cell),
+    _OptionalColumn("gpu_percent", "GPU", "GPU utilization while the line ran", _gpu_cell, gpu=True),
+    _OptionalColumn(
+        "gpu_mem_avg_mb", "GPU avg MB", "mean GPU memory of the program while the line ran, in MB",
+        _gpu_megabytes_cell, min_console_columns=_MEDIUM_CONSOLE_COLUMNS, gpu=True),
+    _OptionalColumn(
+        "gpu_mem_peak_mb", "GPU peak MB", "highest GPU memory of the program while the line ran, in MB",
+        _gpu_megabytes_cell, gpu=True),
 )
 # The columns of the top-lines-by-memory table, after the location.
 _TOP_MEMORY_COLUMNS = (_ALLOC_COLUMN, _PYTHON_SHARE_COLUMN, _PEAK_COLUMN, _AVG_COLUMN)
@@ -175,7 +249,7 @@ def render_text(
     shown = visible(doc, reduced=reduced)
     console = _console(out, color, width)
     view = _view(shown, color, console.width)
-    sections = [_header(shown)]
+    sections = [_header(shown, view)]
     notes = _scope_notes(shown, reduced)
     if notes:
         sections.append(Group(*notes))
@@ -183,9 +257,16 @@ def render_text(
         sections.append(_process_table(shown, view))
     if has_memory(shown):
         sections += _memory_sections(shown, view)
+    if line_count(shown) > _TOP_TIME_LINES:
+        sections.append(_top_time_lines(shown, view))
     sections += _file_sections(shown, view)
     if shown["files"]:
         sections.append(_legend(shown, view))
+    print_sections(console, sections, out)
+
+
+def print_sections(console: Console, sections: list[RenderableType], out: TextIO) -> None:
+    """Writes the sections to `out`, a blank line between two (the diff's text uses it too)."""
     with console.capture() as capture:
         for number, section in enumerate(sections):
             if number:
@@ -206,16 +287,19 @@ def _console(out: TextIO, color: bool, width: Optional[int]) -> Console:
         emoji=False,
         highlight=False,
         legacy_windows=False,
+        force_jupyter=False,  # inside a Jupyter kernel rich would also display the text as HTML
     )
 
 
 def _view(doc: dict[str, Any], color: bool, console_width: int) -> _View:
     entries = list(_entries(doc))
+    gpu = has_gpu(doc)
     optional_columns = tuple(
         column
         for column in _OPTIONAL_COLUMNS
         if console_width >= column.min_console_columns
-        and any(entry.get(column.shown_by or column.field) for entry in entries)
+        and (gpu if column.gpu else any(entry.get(column.shown_by) if column.shown_by else column.of(entry)
+                                        for entry in entries))
     )
     if console_width >= _WIDE_CONSOLE_COLUMNS:
         bar_width = _WIDE_BAR_WIDTH
@@ -229,6 +313,7 @@ def _view(doc: dict[str, Any], color: bool, console_width: int) -> _View:
         optional_columns=optional_columns,
         bar_width=bar_width,
         elapsed_s=doc["elapsed_s"],
+        width=console_width,
     )
 
 
@@ -238,19 +323,34 @@ def _entries(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from file["functions"]
 
 
-def _header(doc: dict[str, Any]) -> RenderableType:
-    title = Text.assemble(("heatline", "bold"), " profile of ", _shown_path(doc["program"]))
-    facts = Table.grid(padding=(0, 2))
+def _header(doc: dict[str, Any], view: _View) -> RenderableType:
+    lead = " profile of "
+    program = _fit_path(numbers.shown_path(doc["program"]), view.width - len("heatline" + lead))
+    title = Text.assemble(("heatline", "bold"), lead, program)
+    facts = Table.grid(padding=(0, _FACT_PADDING))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    facts.add_row("elapsed", _seconds(doc["elapsed_s"]))
+    cpu_wait_s = noticeable_cpu_wait_s(doc)
+    facts.add_row("elapsed", elapsed_summary(doc, cpu_wait_s))
     facts.add_row("time", _time_split(doc["totals"]))
+    if cpu_wait_s:
+        facts.add_row("CPU wait", cpu_wait_summary(cpu_wait_s))
+    if idle_s(doc):
+        facts.add_row("idle", idle_summary(doc))
     outside_s = doc["totals"]["outside_program_s"]
     if outside_s > 0:
-        facts.add_row("elsewhere", f"{_seconds(outside_s)} of it on no line of the program")
+        facts.add_row("elsewhere", f"{numbers.seconds(outside_s)} of it on no line of the program")
     facts.add_row("samples", _sampling(doc))
+    note = gpu_note(doc)
+    if has_gpu(doc):
+        facts.add_row("GPU", gpu_summary(doc) + (f"; {note}" if note else ""))
+    elif note:
+        facts.add_row("GPU", f"not read: {note}")
     processes = doc.get("processes", [])
-    if len(processes) > 1:
+    runs = runs_summary(doc)
+    if runs:
+        facts.add_row("runs", runs)
+    elif len(processes) > 1:
         facts.add_row("processes", _process_summary(processes))
     parts: list[RenderableType] = [title]
     if doc["message"]:
@@ -272,7 +372,7 @@ def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
     table = _table(view, expand=True)
     for header in ("pid", "parent", "started by", "CPU", "elapsed", "peak MB"):
         table.add_column(header, justify="right" if header != "started by" else "left", no_wrap=True)
-    table.add_column("command", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("command", overflow="ellipsis" if view.color else "crop", no_wrap=True, ratio=1)
     shown = doc["processes"][:_MAX_PROCESS_ROWS]
     working = {pid for entry in _entries(doc) for pid in entry.get("processes", ())}
     for process in shown:
@@ -280,8 +380,8 @@ def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
         method = process.get("start_method") or "heatline"
         if not process.get("complete") and process["pid"] in working:
             method += " (cut short)"
-        table.add_row(str(process["pid"]), str(process.get("ppid", "")), method, _seconds(process.get("cpu_s", 0)),
-                      _seconds(process["elapsed_s"]), _megabytes_number(peak) if peak is not None else "",
+        table.add_row(str(process["pid"]), str(process.get("ppid", "")), method, numbers.seconds(process.get("cpu_s", 0)),
+                      numbers.seconds(process["elapsed_s"]), numbers.megabytes_number(peak) if peak is not None else "",
                       " ".join(process.get("argv", [])))
     parts: list[RenderableType] = [Text("Processes", style="bold"), table]
     if len(doc["processes"]) > len(shown):
@@ -293,15 +393,15 @@ def _time_split(totals: dict[str, Any]) -> Text:
     split = Text()
     for kind in TIME_KINDS:
         split.append(_KIND_HEADERS[kind], style=_KIND_COLORS[kind])
-        split.append(f" {_seconds(totals[f'{kind}_s'])}, ")
+        split.append(f" {numbers.seconds(totals[f'{kind}_s'])}, ")
     split.append(_GIL_HEADER, style=_GIL_COLOR)
-    split.append(f" {_seconds(totals['gil_wait_s'])}")
+    split.append(f" {numbers.seconds(totals['gil_wait_s'])}")
     return split
 
 
 def _sampling(doc: dict[str, Any]) -> str:
     samples = doc["samples"]
-    interval = _seconds(doc["cpu_sampling_interval_s"])
+    interval = numbers.seconds(doc["cpu_sampling_interval_s"])
     text = f"{samples['cpu']} CPU samples, about one per {interval} of each thread's CPU time"
     if samples["dropped"]:
         text += f"; {samples['dropped']} dropped"
@@ -332,20 +432,16 @@ def _memory_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
 
 def _memory_summary(doc: dict[str, Any], view: _View) -> RenderableType:
     totals = doc["totals"]
-    facts = Table.grid(padding=(0, 2))
+    facts = Table.grid(padding=(0, _FACT_PADDING))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     facts.add_row("peak", _memory_peak(doc, view))
     if doc["timeline"]:
         facts.add_row("footprint", _footprint(doc, view))
-    allocated = _megabytes(totals["alloc_mb"])
-    python_fraction = totals.get("python_alloc_fraction")
-    if python_fraction is not None:
-        allocated += f", {_fraction_percent(python_fraction)} of it through Python's allocator"
-    facts.add_row("allocated", allocated)
-    copied = _megabytes(totals["copy_mb"])
+    facts.add_row("allocated", allocated_summary(totals))
+    copied = numbers.megabytes(totals["copy_mb"])
     if totals["copy_mb"] and doc["elapsed_s"] > 0:
-        copied += f", {_megabytes(totals['copy_mb'] / doc['elapsed_s'])}/s"
+        copied += f", {numbers.megabytes(totals['copy_mb'] / doc['elapsed_s'])}/s"
     facts.add_row("copied", copied)
     facts.add_row("samples", _memory_sampling(doc))
     return Group(Text("Memory", style="bold"), facts)
@@ -354,14 +450,18 @@ def _memory_summary(doc: dict[str, Any], view: _View) -> RenderableType:
 def _memory_peak(doc: dict[str, Any], view: _View) -> Text:
     peak = doc.get("memory_peak")
     if peak is None:
-        return Text(_megabytes(doc["totals"]["peak_mb"]))
-    text = f"{_megabytes(peak['mb'])} at {_seconds(peak['t_s'])}"
+        return Text(numbers.megabytes(doc["totals"]["peak_mb"]))
+    text = f"{numbers.megabytes(peak['mb'])} at {numbers.seconds(peak['t_s'])}"
     if peak["file"] is not None:
-        text += f", largest share held by {_location(doc, peak['file'], peak['line'])}"
+        # The fact wraps at word boundaries; the location, one word, must fit a line of its own.
+        fact_width = view.width - max(len(label) for label in _MEMORY_FACT_LABELS) - _FACT_PADDING
+        location = _fit_path(numbers.location(doc, peak["file"], peak["line"]), fact_width)
+        text += f", largest share held by {location}"
         source = line_source(doc, peak["file"], peak["line"])
         if source is not None:
             text += f"  {source.strip()}"
-    return _cut_text(text, view)
+    # Only a source word wider than a line can overflow it: that one is cut, like source anywhere.
+    return Text(text, overflow="ellipsis" if view.color else "crop")
 
 
 def _footprint(doc: dict[str, Any], view: _View) -> Text:
@@ -369,13 +469,13 @@ def _footprint(doc: dict[str, Any], view: _View) -> Text:
     top_mb = max(mb for _, mb in timeline)
     return Text.assemble(
         (_sparkline(timeline, doc["elapsed_s"], _FOOTPRINT_WIDTH, view.color), _MEMORY_COLOR),
-        f"  0 to {_megabytes(top_mb)} over {_seconds(doc['elapsed_s'])}",
+        f"  0 to {numbers.megabytes(top_mb)} over {numbers.seconds(doc['elapsed_s'])}",
     )
 
 
 def _memory_sampling(doc: dict[str, Any]) -> Text:
     samples = doc["samples"]
-    interval = _bytes(doc["memory_sampling_rate_bytes"])
+    interval = numbers.byte_count(doc["memory_sampling_rate_bytes"])
     count = samples.get("memory")
     if count is None:
         text = Text(f"about one memory sample per {interval} allocated or copied")
@@ -390,57 +490,77 @@ def _memory_sampling(doc: dict[str, Any]) -> Text:
 
 def _top_memory_lines(doc: dict[str, Any], ranked: list[tuple[str, dict[str, Any]]],
                       view: _View) -> RenderableType:
-    table = _table(view)
-    table.add_column("Location", no_wrap=True)
-    for column in _TOP_MEMORY_COLUMNS:
-        table.add_column(column.header, justify="right", no_wrap=True)
-    table.add_column("Source")
-    for path, line in ranked:
-        table.add_row(
-            _location(doc, path, line["line"]),
-            *(_optional_cell(line, column, view) for column in _TOP_MEMORY_COLUMNS),
-            _cut_text(line["source"].strip(), view),
-        )
+    table = _ranked_table(
+        doc, view, ranked, [column.header for column in _TOP_MEMORY_COLUMNS],
+        lambda line: [_optional_cell(line, column, view) for column in _TOP_MEMORY_COLUMNS])
     return Group(Text("Top lines by memory (peak MB, then alloc MB)", style="bold"), table)
 
 
 def _suspected_leaks(doc: dict[str, Any], leaks: list[tuple[str, dict[str, Any]]],
                      view: _View) -> RenderableType:
-    table = _table(view)
-    table.add_column("Location", no_wrap=True)
-    table.add_column(_LIKELIHOOD_HEADER, justify="right", no_wrap=True)
-    table.add_column(_GROWTH_HEADER, justify="right", no_wrap=True)
-    table.add_column("Source")
-    for path, line in leaks:
-        leak = line["leak"]
-        table.add_row(
-            _location(doc, path, line["line"]),
-            Text(_fraction_percent(leak["likelihood"]), style=_LEAK_COLOR),
-            _rate(leak["mb_s"]),
-            _cut_text(line["source"].strip(), view),
-        )
+    table = _ranked_table(
+        doc, view, leaks, [_LIKELIHOOD_HEADER, _GROWTH_HEADER],
+        lambda line: [Text(likelihood_percent(line["leak"]["likelihood"]), style=_LEAK_COLOR),
+                      Text(numbers.rate(line["leak"]["mb_s"]))])
     title = Text("Suspected memory leaks: live memory of these lines kept growing",
                  style=_LEAK_COLOR)
     return Group(title, table)
 
 
-def _location(doc: dict[str, Any], path: str, number: Optional[int]) -> str:
-    """path:line, the path relative to the program's directory when the file is under it."""
-    program_dir = os.path.dirname(doc["program"]) if os.path.isabs(doc["program"]) else ""
-    if program_dir and path.startswith(program_dir + os.sep):
-        path = path[len(program_dir) + 1:]
-    return path if number is None else f"{path}:{number}"
+def _top_time_lines(doc: dict[str, Any], view: _View) -> RenderableType:
+    headers = [_TOTAL_HEADER, *(_KIND_HEADERS[kind] for kind in TIME_KINDS)]
+    if view.show_gil:
+        headers.append(_GIL_HEADER)
+
+    def cells(line: dict[str, Any]) -> list[Text]:
+        row = [Text(numbers.percent_cell(total_percent(line)), style="bold")]
+        row += [Text(numbers.percent_cell(line[f"{kind}_percent"]), style=_KIND_COLORS[kind])
+                for kind in TIME_KINDS]
+        if view.show_gil:
+            row.append(Text(numbers.percent_cell(line["gil_wait_percent"]), style=_GIL_COLOR))
+        return row
+
+    table = _ranked_table(doc, view, lines_by_time(doc, _TOP_TIME_LINES), headers, cells)
+    return Group(Text("Top lines by time (Python + native + system)", style="bold"), table)
 
 
-def _shown_path(path: str) -> str:
-    """The path relative to the current directory when the file lies under it, else as given."""
-    try:
-        cwd = os.getcwd()
-    except OSError:  # the program may have removed the directory it ran in
+def _ranked_table(doc: dict[str, Any], view: _View, ranked: list[tuple[str, dict[str, Any]]],
+                  headers: list[str], cells_of: Callable[[dict[str, Any]], list[Text]]) -> Table:
+    """Ranked lines, one row each: location, the columns `headers` (cells from `cells_of`), source.
+
+    The numbers keep their whole width. The location is shortened from the left so that the
+    source keeps _MIN_SOURCE_COLUMNS, down to its file name and line; the source gives way.
+    """
+    rows = [(path, line, cells_of(line)) for path, line in ranked]
+    numbers_width = sum(
+        max([len(header)] + [cells[index].cell_len for _, _, cells in rows]) + _COLUMN_GAP
+        for index, header in enumerate(headers))
+    location_width = view.width - numbers_width - _MIN_SOURCE_COLUMNS - _COLUMN_GAP
+    table = _table(view)
+    _add_column(table, view, "Location", no_wrap=True)
+    for header in headers:
+        _add_column(table, view, header, justify="right", no_wrap=True)
+    _add_column(table, view, "Source")
+    for path, line, cells in rows:
+        location = _fit_path(numbers.location(doc, path, line["line"]), location_width)
+        table.add_row(location, *cells, _cut_text(line["source"].strip(), view))
+    return table
+
+
+def _fit_path(path: str, width: int) -> str:
+    """`path` (maybe ending in :line) shortened from the left to `width` columns at a directory
+    boundary: .../lib/python3.11/timeit.py:180. Its file name and line are always kept whole,
+    even where they alone are wider."""
+    if len(path) <= width:
         return path
-    if os.path.isabs(path) and path.startswith(cwd.rstrip(os.sep) + os.sep):
-        return os.path.relpath(path, cwd)
-    return path
+    parts = path.split(os.sep)
+    kept = parts[-1]
+    for part in reversed(parts[:-1]):
+        if len(_SHORTENED_PATH) + len(part) + len(os.sep) + len(kept) > width:
+            break
+        kept = part + os.sep + kept
+    shortened = _SHORTENED_PATH + kept
+    return shortened if len(shortened) < len(path) else path
 
 
 def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
@@ -452,10 +572,10 @@ def _file_sections(doc: dict[str, Any], view: _View) -> list[RenderableType]:
 
 
 def _file_section(path: str, file: dict[str, Any], view: _View) -> RenderableType:
-    seconds = _seconds(sum(file[f"{kind}_s"] for kind in TIME_KINDS))
+    seconds = numbers.seconds(sum(file[f"{kind}_s"] for kind in TIME_KINDS))
+    share = f"  {numbers.percent(file['percent'])} of the time ({seconds})"
     parts: list[RenderableType] = [
-        Text.assemble((_shown_path(path), "bold"),
-                      f"  {_percent(file['percent'])} of the time ({seconds})")
+        Text.assemble((_fit_path(numbers.shown_path(path), view.width - len(share)), "bold"), share)
     ]
     if file["lines"]:
         parts.append(_line_table(file["lines"], view))
@@ -469,7 +589,7 @@ def _line_table(lines: list[dict[str, Any]], view: _View) -> Table:
     table.add_column("Line", justify="right", no_wrap=True)
     _add_measure_columns(table, view)
     # The only column that may shrink: the source line gives way to the numbers.
-    table.add_column("Source")
+    _add_column(table, view, "Source")
     for line in sorted(lines, key=lambda entry: entry["line"]):
         source = _cut_text(line["source"], view)
         table.add_row(str(line["line"]), *_measure_cells(line, view), source)
@@ -503,27 +623,34 @@ def _table(view: _View, expand: bool = False) -> Table:
     )
 
 
+def _add_column(table: Table, view: _View, header: str, **options: Any) -> None:
+    """Add a column, and note its header for the legend."""
+    table.add_column(header, **options)
+    view.shown_headers.add(header)
+
+
 def _add_measure_columns(table: Table, view: _View) -> None:
     for kind in TIME_KINDS:
-        table.add_column(_KIND_HEADERS[kind], justify="right", no_wrap=True)
+        _add_column(table, view, _KIND_HEADERS[kind], justify="right", no_wrap=True)
     if view.show_gil:
-        table.add_column(_GIL_HEADER, justify="right", no_wrap=True)
+        _add_column(table, view, _GIL_HEADER, justify="right", no_wrap=True)
     for column in view.optional_columns:
         if column.graph_width:
-            table.add_column(column.header, width=column.graph_width, no_wrap=True)
+            _add_column(table, view, column.header, width=column.graph_width, no_wrap=True)
         else:
-            table.add_column(column.header, justify="right", no_wrap=True)
+            _add_column(table, view, column.header, justify="right", no_wrap=True)
     if view.bar_width:
         table.add_column("", width=view.bar_width, no_wrap=True)
+        view.shown_headers.add(_BAR_HEADER)
 
 
 def _measure_cells(entry: dict[str, Any], view: _View) -> list[Text]:
     cells = [
-        Text(_percent_cell(entry[f"{kind}_percent"]), style=_KIND_COLORS[kind])
+        Text(numbers.percent_cell(entry[f"{kind}_percent"]), style=_KIND_COLORS[kind])
         for kind in TIME_KINDS
     ]
     if view.show_gil:
-        cells.append(Text(_percent_cell(entry["gil_wait_percent"]), style=_GIL_COLOR))
+        cells.append(Text(numbers.percent_cell(entry["gil_wait_percent"]), style=_GIL_COLOR))
     cells += [_optional_cell(entry, column, view) for column in view.optional_columns]
     if view.bar_width:
         cells.append(_bar(entry, view))
@@ -531,7 +658,7 @@ def _measure_cells(entry: dict[str, Any], view: _View) -> list[Text]:
 
 
 def _optional_cell(entry: dict[str, Any], column: _OptionalColumn, view: _View) -> Text:
-    value = entry.get(column.field)
+    value = column.of(entry)
     return Text("") if value is None else column.cell(value, view)
 
 
@@ -557,7 +684,7 @@ def _sparkline(timeline: list[list[float]], end_s: float, width: int, color: boo
     """`width` characters, one per equal slice of the run from 0 to `end_s`, each as high as the
     most memory held during its slice, relative to the most held at all; blank where none."""
     characters = _spark_characters(color)
-    peaks = _slice_peaks(timeline, end_s, width)
+    peaks = slice_peaks(timeline, end_s, width)
     top_mb = max(peaks)
     if top_mb <= 0:
         return " " * width
@@ -571,46 +698,28 @@ def _spark_characters(color: bool) -> str:
     return _COLOR_SPARK_CHARACTERS if color else _PLAIN_SPARK_CHARACTERS
 
 
-def _slice_peaks(timeline: list[list[float]], end_s: float, width: int) -> list[float]:
-    """The most MB held in each of `width` equal slices of 0..end_s. A timeline point (the most
-    held in its bucket) stands until the next point, so a slice without a point of its own shows
-    the value carried in; points at or past end_s fall in the last slice."""
-    peaks = []
-    held_mb = 0.0
-    index = 0
-    for slice_number in range(width):
-        last = slice_number == width - 1
-        slice_end_s = (slice_number + 1) * end_s / width
-        peak_mb = held_mb
-        while index < len(timeline) and (last or timeline[index][0] < slice_end_s):
-            held_mb = timeline[index][1]
-            peak_mb = max(peak_mb, held_mb)
-            index += 1
-        peaks.append(peak_mb)
-    return peaks
-
-
 def _legend(doc: dict[str, Any], view: _View) -> RenderableType:
+    """Explains the columns the report's tables show (view.shown_headers), and only those: it is
+    built last, after every table has noted its columns."""
+    rows: list[tuple[Text, RenderableType]] = [
+        (Text(_KIND_HEADERS[kind], style=_KIND_COLORS[kind]), _KIND_LEGENDS[kind])
+        for kind in TIME_KINDS
+    ]
+    rows.append((Text(_GIL_HEADER, style=_GIL_COLOR), _GIL_LEGEND))
+    rows.append((Text(_TOTAL_HEADER), _TOTAL_LEGEND))
+    for column in (*_OPTIONAL_COLUMNS, _AVG_COLUMN):
+        rows.append((Text(column.header), _column_legend(column, view)))
+    rows.append((Text(_BAR_HEADER), _bar_legend(view) if view.bar_width else ""))
+    rows.append((Text(_LIKELIHOOD_HEADER), _LIKELIHOOD_LEGEND))
+    rows.append((Text(_GROWTH_HEADER), _GROWTH_LEGEND))
     columns = Table.grid(padding=(0, 2))
     columns.add_column(no_wrap=True)
     columns.add_column()
-    for kind in TIME_KINDS:
-        columns.add_row(Text(_KIND_HEADERS[kind], style=_KIND_COLORS[kind]), _KIND_LEGENDS[kind])
-    if view.show_gil:
-        columns.add_row(Text(_GIL_HEADER, style=_GIL_COLOR), _GIL_LEGEND)
-    for column in view.optional_columns:
-        columns.add_row(column.header, _column_legend(column, view))
-    if view.bar_width:
-        columns.add_row("bar", _bar_legend(view))
+    for header, legend in rows:
+        if header.plain in view.shown_headers:
+            columns.add_row(header, legend)
     memory = has_memory(doc)
-    if memory and lines_by_memory(doc, 1):
-        for column in _TOP_MEMORY_COLUMNS:
-            if column not in view.optional_columns:
-                columns.add_row(column.header, column.legend)
-    if memory and leaking_lines(doc):
-        columns.add_row(_LIKELIHOOD_HEADER, _LIKELIHOOD_LEGEND)
-        columns.add_row(_GROWTH_HEADER, _GROWTH_LEGEND)
-    base = f"Percentages are of all Python, native and system time ({_seconds(total_seconds(doc))})"
+    base = f"Percentages are of all Python, native and system time ({numbers.seconds(total_seconds(doc))})"
     if view.show_gil:
         base += "; GIL wait is measured against the same total but is not part of it"
     notes = [Text(base + ".")]
@@ -634,58 +743,3 @@ def _bar_legend(view: _View) -> Text:
         legend.append(f" {_KIND_HEADERS[kind]}, ")
     legend.append(f"one character per {100 / view.bar_width:g}% of the total time")
     return legend
-
-
-def _percent(value: float) -> str:
-    if 0 < value and round(value, 1) == 0:
-        return "<0.1%"
-    return f"{value:.1f}%"
-
-
-def _fraction_percent(fraction: float) -> str:
-    return f"{fraction * 100:.0f}%"
-
-
-def _megabytes_number(value: float) -> str:
-    """Zero stays blank in tables, like time."""
-    if value == 0:
-        return ""
-    if round(value, 1) == 0:
-        return "<0.1"
-    return f"{value:.1f}"
-
-
-def _megabytes(value: float) -> str:
-    return f"{_megabytes_number(value) or '0'} MB"
-
-
-def _rate(mb_s: float) -> str:
-    if 0 < mb_s < 0.01:
-        return "<0.01"
-    return f"{mb_s:.2f}"
-
-
-def _bytes(value: int) -> str:
-    if value >= 2**20:
-        return f"{value / 2**20:g} MB"
-    if value >= 2**10:
-        return f"{value / 2**10:g} KB"
-    return f"{value} bytes"
-
-
-def _percent_cell(value: float) -> str:
-    """Zero stays blank in tables, so that the time that exists stands out."""
-    return _percent(value) if value else ""
-
-
-def _seconds(value: float) -> str:
-    if value >= 1:
-        return f"{value:.2f} s"
-    if value == 0:
-        return "0 s"
-    milliseconds = value * 1000
-    if milliseconds >= 10:
-        return f"{milliseconds:.0f} ms"
-    if milliseconds >= 0.1:
-        return f"{milliseconds:.1f} ms"
-    return "<0.1 ms"
