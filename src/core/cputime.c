@@ -4,12 +4,25 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* The last sample of a thread started to run `entry` (a code object's address: one freed and
- * reused by another code object passes its stand-in on, a rare and small misplacement). */
-struct stand_in {
-    uintptr_t entry;
+/* Where the sampled threads started to run `entry` (a code object's address: one freed and
+ * reused by another code object passes its stand-in on, a rare and small misplacement) spent
+ * their sampled CPU time: an unsampled thread of that target is credited in the same proportions
+ * (the latest sample alone put every such thread's time at one place, often the thread's start in
+ * threading.py, outside the program). The first places seen are kept; a thread's work is a few
+ * lines, and samples at any other place add their weight to the busiest. */
+#define STAND_IN_PLACES 8
+
+struct stand_in_place {
     struct place place;
     uint8_t state;
+    int64_t weight_ns;
+};
+
+struct stand_in {
+    uintptr_t entry;
+    size_t count;
+    int64_t weight_ns;
+    struct stand_in_place places[STAND_IN_PLACES];
 };
 
 static struct stand_in *find_stand_in(struct session *s, uintptr_t entry)
@@ -20,7 +33,27 @@ static struct stand_in *find_stand_in(struct session *s, uintptr_t entry)
     return NULL;
 }
 
-static void remember_stand_in(struct session *s, const struct tracked_thread *thread)
+/* The place of `stand_in` that a sample of `thread` at its last place adds to. */
+static struct stand_in_place *stand_in_slot(struct stand_in *stand_in, const struct tracked_thread *thread)
+{
+    struct stand_in_place *busiest = NULL;
+    for (size_t i = 0; i < stand_in->count; i++) {
+        struct stand_in_place *known = &stand_in->places[i];
+        if (known->place.line == thread->last.line && known->state == thread->last_state)
+            return known;
+        if (!busiest || known->weight_ns > busiest->weight_ns)
+            busiest = known;
+    }
+    if (stand_in->count == STAND_IN_PLACES)
+        return busiest;
+    struct stand_in_place *slot = &stand_in->places[stand_in->count++];
+    slot->place = thread->last;
+    slot->state = thread->last_state;
+    slot->weight_ns = 0;
+    return slot;
+}
+
+static void remember_stand_in(struct session *s, const struct tracked_thread *thread, int64_t weight_ns)
 {
     struct stand_in *found = find_stand_in(s, thread->entry);
     if (!found) {
@@ -34,9 +67,12 @@ static void remember_stand_in(struct session *s, const struct tracked_thread *th
         }
         found = &s->stand_ins[s->stand_in_count++];
         found->entry = thread->entry;
+        found->count = 0;
+        found->weight_ns = 0;
     }
-    found->place = thread->last;
-    found->state = thread->last_state;
+    struct stand_in_place *slot = stand_in_slot(found, thread);
+    slot->weight_ns += weight_ns;
+    found->weight_ns += weight_ns;
 }
 
 static struct tracked_thread *find_thread(struct session *s, pid_t tid)
@@ -109,7 +145,7 @@ static void credit_sample(struct session *s, struct tracked_thread *thread, cons
     thread->weight_ns += sample->weight_ns;
     thread->last_weight_ns = sample->weight_ns;
     if (thread->registered)
-        remember_stand_in(s, thread);
+        remember_stand_in(s, thread, sample->weight_ns);
     s->samples++;
     stacks_count_sample(s->stacks, place.stack);
     cputime_credit(s, thread, &place, &amount);
@@ -134,6 +170,19 @@ void cputime_credit_remainder(struct session *s, struct tracked_thread *thread)
     cputime_credit(s, thread, &thread->last, &amount);
 }
 
+/* An unsampled thread's `cpu_ns` where the sampled threads of its target spent theirs. */
+static void credit_like(struct session *s, struct tracked_thread *thread, const struct stand_in *stand_in,
+                        int64_t cpu_ns)
+{
+    for (size_t i = 0; i < stand_in->count; i++) {
+        const struct stand_in_place *slot = &stand_in->places[i];
+        double seconds = (double)cpu_ns / 1e9 * (double)slot->weight_ns / (double)stand_in->weight_ns;
+        struct counters amount = split_cpu(seconds, thread->system_fraction, slot->state);
+        cputime_credit(s, thread, &slot->place, &amount);
+    }
+    thread->weight_ns += cpu_ns;
+}
+
 void cputime_credit_final(struct session *s, struct tracked_thread *thread)
 {
     int64_t remainder_ns = thread->cpu_ns - thread->weight_ns;
@@ -141,8 +190,12 @@ void cputime_credit_final(struct session *s, struct tracked_thread *thread)
     uint8_t state = thread->last_state;
     if (!thread->weight_ns) {
         const struct stand_in *stand_in = find_stand_in(s, thread->entry);
-        place = stand_in ? stand_in->place : (struct place){0};
-        state = stand_in ? stand_in->state : SAMPLE_PYTHON;
+        if (stand_in && stand_in->weight_ns > 0 && remainder_ns > 0) {
+            credit_like(s, thread, stand_in, remainder_ns);
+            return;
+        }
+        place = (struct place){0};
+        state = SAMPLE_PYTHON;
     } else if (remainder_ns < -thread->last_weight_ns) {
         /* Its last sample stood for a stratum it did not finish: take back at most that. */
         remainder_ns = -thread->last_weight_ns;
