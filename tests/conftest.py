@@ -54,14 +54,13 @@ PERCENT_COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
 LINE_KEYS = {
     "line", "source", *COUNTERS,
     "python_percent", "native_percent", "system_percent", "gil_wait_percent",
-    "alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb", "avg_mb", "timeline", "copy_mb",
-    "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak", "processes",
+    "alloc_mb", "python_alloc_fraction", "transient_mb", "transient_python_mb", "peak_mb", "avg_mb",
+    "timeline", "copy_mb", "copy_mb_s", "gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb", "leak", "processes",
 }
 PROCESS_KEYS = {"pid", "ppid", "argv", "start_method", "start_s", "elapsed_s", "cpu_s", "peak_mb", "complete"}
 FUNCTION_KEYS = (LINE_KEYS - {"line", "source"}) | {"name", "line"}
 TOTALS_KEYS = {*COUNTERS, "outside_program_s", "unattributed_cpu_s", "alloc_mb", "python_alloc_fraction",
-               "transient_mb", "peak_mb",
-               "copy_mb", "gpu_percent"}
+               "transient_mb", "transient_python_mb", "peak_mb", "copy_mb", "gpu_percent"}
 TOP_LEVEL_KEYS = {
     "schema", "program", "argv", "python_version", "heatline_version", "elapsed_s",
     "cpu_sampling_interval_s", "memory_sampling_rate_bytes", "gpu", "samples", "message",
@@ -98,6 +97,18 @@ def time_s(counters: dict) -> float:
 def cpu_s(counters: dict) -> float:
     """python + native seconds: time on a CPU in user code."""
     return counters["python_s"] + counters["native_s"]
+
+
+def _check_transient(entry: dict) -> None:
+    """What went at once is part of what was allocated, its Python part part of that and of the
+    Python-allocated MB (all None under --cpu-only)."""
+    slack = lambda mb: mb * (1 + 1e-6) + 1e-6  # noqa: E731 - rounding of the written figures
+    alloc, transient, python = entry["alloc_mb"], entry["transient_mb"], entry["transient_python_mb"]
+    assert (transient is None) == (alloc is None) == (python is None), entry
+    if alloc is None:
+        return
+    assert 0 <= python <= slack(transient) and transient <= slack(alloc), entry
+    assert python <= slack(alloc * (entry["python_alloc_fraction"] or 0.0)), entry
 
 
 def close(measured: float, expected: float) -> bool:
@@ -218,6 +229,7 @@ class Profile:
         totals = doc["totals"]
         assert TOTALS_KEYS <= totals.keys(), TOTALS_KEYS - totals.keys()
         assert all(totals[key] >= 0 for key in (*COUNTERS, "outside_program_s"))
+        _check_transient(totals)
         assert doc["processes"], "at least the profiled process itself"
         for process in doc["processes"]:
             assert PROCESS_KEYS <= process.keys(), PROCESS_KEYS - process.keys()
@@ -307,13 +319,12 @@ class Profile:
         for line in lines:
             assert LINE_KEYS <= line.keys(), (path, LINE_KEYS - line.keys())
             assert all(line[key] >= 0 for key in COUNTERS), line
-            # What went at once is part of what was allocated (None both under --cpu-only).
-            assert (line["transient_mb"] is None) == (line["alloc_mb"] is None), line
-            assert line["transient_mb"] is None or 0 <= line["transient_mb"] <= line["alloc_mb"] * (1 + 1e-6) + 1e-6, line
+            _check_transient(line)
             if source is not None:
                 assert line["source"] == source[line["line"] - 1], (path, line["line"])
         for function in functions:
             assert FUNCTION_KEYS <= function.keys(), (path, FUNCTION_KEYS - function.keys())
+            _check_transient(function)
         for key in COUNTERS:
             assert close(sum(line[key] for line in lines), entry[key]), (path, key)
         if total > 0:

@@ -58,6 +58,7 @@ struct memory_counters {
     double python_bytes;  /* the part through Python's allocator */
     double copy_bytes;
     double transient_bytes; /* the part of alloc_bytes in small blocks freed at once (live.c) */
+    double transient_python_bytes; /* the part of transient_bytes through Python's allocator */
     double live_bytes;    /* allocated here and not freed yet */
     double live_variance; /* the estimated variance of live_bytes (bytesampler_variance) */
     double live_sampled_bytes; /* the sizes of the sampled live blocks: certainly live */

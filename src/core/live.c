@@ -181,7 +181,7 @@ void live_add(struct live_memory *live, struct memory_counters *line, struct mem
     if (sample->kind == MEMORY_COPY || !sample->tracked)
         return; /* an untracked block: allocated, never live (the hooks counted it) */
     struct live_block block = {sample->address, sample->weight, sample->variance, (double)sample->size,
-                               line, function, stack.id, live->batch};
+                               line, function, stack.id, sample->kind == MEMORY_PYTHON, live->batch};
     struct live_block replaced;
     int inserted = insert(live, &block, &replaced);
     if (inserted < 0) {
@@ -198,8 +198,11 @@ void live_add(struct live_memory *live, struct memory_counters *line, struct mem
 
 static void count_transient(struct memory_counters *memory, const struct live_block *block)
 {
-    if (memory)
-        memory->transient_bytes += block->weight;
+    if (!memory)
+        return;
+    memory->transient_bytes += block->weight;
+    if (block->python)
+        memory->transient_python_bytes += block->weight;
 }
 
 void live_remove(struct live_memory *live, uintptr_t address)

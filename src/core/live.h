@@ -27,6 +27,7 @@ struct live_block {
     struct memory_counters *line;     /* NULL when no line of the program allocated it */
     struct memory_counters *function;
     uint32_t stack;
+    int python;          /* allocated through Python's allocator */
     uint64_t born_batch; /* the batch of events it was allocated in */
 };
 

@@ -14,7 +14,7 @@
 #define MB (1024.0 * 1024.0)
 
 static const char *const memory_line_fields[] = {
-    "alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb", "avg_mb", "timeline", "copy_mb", "copy_mb_s", "leak",
+    "alloc_mb", "python_alloc_fraction", "transient_mb", "transient_python_mb", "peak_mb", "avg_mb", "timeline", "copy_mb", "copy_mb_s", "leak",
 };
 /* GPU columns: null where the GPU was not measured (never 0). */
 static const char *const gpu_line_fields[] = {"gpu_percent", "gpu_mem_avg_mb", "gpu_mem_peak_mb"};
@@ -190,7 +190,7 @@ static void write_timeline(struct jsonw *w, const struct timeline *timeline, dou
     jsonw_end_array(w);
 }
 
-/* alloc_mb and python_alloc_fraction (null when nothing was allocated). */
+/* alloc_mb, python_alloc_fraction (null when nothing was allocated) and the transient part. */
 static void write_allocated(struct jsonw *w, const struct memory_counters *m)
 {
     jsonw_key(w, "alloc_mb");
@@ -202,6 +202,8 @@ static void write_allocated(struct jsonw *w, const struct memory_counters *m)
         jsonw_null(w);
     jsonw_key(w, "transient_mb");
     jsonw_double(w, m->transient_bytes / MB);
+    jsonw_key(w, "transient_python_mb");
+    jsonw_double(w, m->transient_python_bytes / MB);
 }
 
 /* The memory and GPU fields of a line or function; `leak` NULL when it does not leak. */
@@ -438,8 +440,8 @@ static void write_totals(struct jsonw *w, const struct profile_input *input)
         jsonw_key(w, "copy_mb");
         jsonw_double(w, input->live->totals.copy_bytes / MB);
     } else {
-        static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "transient_mb", "peak_mb",
-                                                     "copy_mb"};
+        static const char *const memory_totals[] = {"alloc_mb", "python_alloc_fraction", "transient_mb",
+                                                     "transient_python_mb", "peak_mb", "copy_mb"};
         write_nulls(w, memory_totals, sizeof memory_totals / sizeof *memory_totals);
     }
     jsonw_key(w, "gpu_percent");

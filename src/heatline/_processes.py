@@ -228,7 +228,8 @@ class _Entry:
             f[key] = f.get(key, 0) + other.get(key, 0)
         self.alloc_python_mb += (other.get("alloc_mb") or 0.0) * (other.get("python_alloc_fraction") or 0.0)
         f["alloc_mb"] = _add(f.get("alloc_mb"), other.get("alloc_mb"))
-        f["transient_mb"] = _add(f.get("transient_mb"), other.get("transient_mb"))
+        for key in ("transient_mb", "transient_python_mb"):
+            f[key] = _add(f.get(key), other.get(key))
         f["copy_mb"] = _add(f.get("copy_mb"), other.get("copy_mb"))
         # Peak figures are per process: the line's, in the process where it peaked highest.
         if (other.get("peak_mb") or 0.0) > (f.get("peak_mb") or 0.0):
@@ -311,7 +312,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
         t = child["totals"]
         for key in TIME_KEYS + ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s"):
             totals[key] = totals.get(key, 0) + t.get(key, 0)
-        for key in ("alloc_mb", "transient_mb", "copy_mb"):
+        for key in ("alloc_mb", "transient_mb", "transient_python_mb", "copy_mb"):
             totals[key] = _add(totals.get(key), t.get(key))
     python_mb = sum((d["totals"].get("alloc_mb") or 0) * (d["totals"].get("python_alloc_fraction") or 0)
                     for d in documents)

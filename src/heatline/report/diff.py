@@ -28,7 +28,7 @@ How the two runs are matched:
   in a file (two lambdas, two generator expressions) pairs its occurrences in order.
 
 What is compared (the *fields*): Python, native and system seconds, GIL wait seconds, MB
-allocated, peak MB, MB copied, GPU utilization, and the mean and highest GPU memory. A field is a
+allocated (as the reports show it: less the small blocks freed at once, `lasting_mb`), peak MB, MB copied, GPU utilization, and the mean and highest GPU memory. A field is a
 column only when some line, function or total of either document has a nonzero value of it:
 fields that were not measured in either document (memory under --cpu-only, the GPU without one)
 are absent, not zero. A field measured in one document only has no change. The GPU's fields are
@@ -37,7 +37,7 @@ Leaks are compared when both documents measured memory: a leak *appears* or is *
 
 The size of a change is unit-free, so that rows sort on it: a change of a field is a percentage
 of the larger of the two runs' totals of that field (the total time for every kind of time and
-for GIL wait, `totals.alloc_mb`, `totals.peak_mb`, `totals.copy_mb`, 100 for GPU
+for GIL wait, the totals' lasting MB allocated, `totals.peak_mb`, `totals.copy_mb`, 100 for GPU
 utilization, `totals.gpu_mem_peak_mb` for GPU memory), and a row's size is the largest over its fields. A row is **changed** when its size
 is at least CHANGE_MIN_PERCENT or a leak appeared or went; the others are hidden by the
 renderers, which say how many. The model keeps rows in file order; renderers sort changed rows by
@@ -59,7 +59,7 @@ import html
 import os
 from typing import Any, Optional, TextIO
 
-from .document import TIME_KINDS, filter_profiled, has_gpu, has_memory
+from .document import TIME_KINDS, filter_profiled, has_gpu, has_memory, lasting_mb
 from . import numbers
 
 SCHEMA = "heatline-profile/1"
@@ -96,7 +96,7 @@ FIELD_LEGENDS = {
     "native_s": "seconds in C code called from Python (NumPy, zlib, any extension)",
     "system_s": "seconds in the kernel or blocked off the CPU (I/O, sleep, locks)",
     "gil_wait_s": "seconds ready to run Python while another thread held the GIL",
-    "alloc_mb": "MB allocated over the run (estimated from samples)",
+    "alloc_mb": "MB allocated over the run (estimated from samples), less small blocks freed at once",
     "peak_mb": "most MB live at one time (estimated from samples)",
     "copy_mb": "MB copied (memcpy and the like) over the run",
     "gpu_percent": "GPU utilization, percent",
@@ -188,10 +188,15 @@ def _compared(before: dict[str, Any], after: dict[str, Any], field: str) -> bool
     return field not in GPU_FIELDS or (has_gpu(before) and has_gpu(after))
 
 
+def _value(entry: dict[str, Any], field: str) -> Optional[float]:
+    """`field` of a line, function or the totals; alloc MB as the reports show it (lasting_mb)."""
+    return lasting_mb(entry) if field == "alloc_mb" else entry.get(field)
+
+
 def _has_nonzero(doc: dict[str, Any], field: str) -> bool:
-    if doc["totals"].get(field):
+    if _value(doc["totals"], field):
         return True
-    return any(entry.get(field) for file in doc["files"].values()
+    return any(_value(entry, field) for file in doc["files"].values()
                for entry in file["lines"] + file["functions"])
 
 
@@ -207,7 +212,7 @@ def _scale(doc: dict[str, Any], field: str) -> float:
         return 100.0
     if field in GPU_FIELDS:
         return doc["totals"].get("gpu_mem_peak_mb") or 0.0
-    return doc["totals"].get(field) or 0.0
+    return _value(doc["totals"], field) or 0.0
 
 
 def _total(doc: dict[str, Any], field: str) -> Optional[float]:
@@ -215,7 +220,7 @@ def _total(doc: dict[str, Any], field: str) -> Optional[float]:
         return doc["elapsed_s"]
     if field == "time_s":
         return _time_s(doc["totals"])
-    return doc["totals"].get(field)
+    return _value(doc["totals"], field)
 
 
 def _totals(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
@@ -389,7 +394,7 @@ def _compare(old: Optional[dict[str, Any]], new: Optional[dict[str, Any]], conte
 def _side(entry: Optional[dict[str, Any]], measured: set[str]) -> dict[str, Optional[float]]:
     if entry is None:
         return {field: 0.0 if field in measured else None for field in FIELDS}
-    return {field: entry.get(field) if field in measured else None for field in FIELDS}
+    return {field: _value(entry, field) if field in measured else None for field in FIELDS}
 
 
 def _leak_change(old: Optional[dict[str, Any]], new: Optional[dict[str, Any]]) -> Optional[str]:

@@ -46,6 +46,17 @@ def lasting_mb(entry: dict[str, Any]) -> Optional[float]:
     return max(alloc - (entry.get("transient_mb") or 0.0), 0.0)
 
 
+def lasting_python_fraction(entry: dict[str, Any]) -> Optional[float]:
+    """The share of lasting_mb allocated through Python's allocator (Python objects). None when
+    nothing lasted, or memory was not measured."""
+    lasting = lasting_mb(entry)
+    if not lasting:
+        return None
+    python = (entry["alloc_mb"] * (entry.get("python_alloc_fraction") or 0.0)
+              - (entry.get("transient_python_mb") or 0.0))
+    return min(max(python / lasting, 0.0), 1.0)
+
+
 def allocated_summary(totals: dict[str, Any]) -> str:
     """The run's MB allocated: the volume, its Python share, and how much of it went at once."""
     allocated = numbers.megabytes(totals["alloc_mb"])

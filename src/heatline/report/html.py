@@ -34,6 +34,7 @@ from .document import (
     idle_s,
     idle_summary,
     lasting_mb,
+    lasting_python_fraction,
     filter_reduced,
     gpu_note,
     gpu_summary,
@@ -205,7 +206,7 @@ def _measure_columns(doc: dict[str, Any]) -> list[dict[str, Any]]:
             _column("pyshare", "py%", "share",
                     "share of alloc MB allocated through Python's allocator (Python objects); the"
                     " rest came from native code, such as the buffers of NumPy arrays",
-                    lambda entry: _share(entry["python_alloc_fraction"])),
+                    lambda entry: _share(lasting_python_fraction(entry))),
         ]
     if measured("peak_mb"):
         columns.append(_column("peak", "peak MB", "mb",
@@ -424,7 +425,7 @@ def _summaries(doc: dict[str, Any], memory: bool) -> list[dict[str, Any]]:
                         {"header": "py%", "type": "share"}, {"header": "peak MB", "type": "mb"},
                         {"header": "avg MB", "type": "mb"}, {"header": "Source", "type": "source"}],
             "rows": [[numbers.location(doc, path, line["line"]), _shown_number(lasting_mb(line), 1),
-                      _share(line["python_alloc_fraction"]), _shown_number(line["peak_mb"], 1),
+                      _share(lasting_python_fraction(line)), _shown_number(line["peak_mb"], 1),
                       _shown_number(line["avg_mb"], 1), line["source"].strip()]
                      for path, line in by_memory],
         })

@@ -118,7 +118,8 @@ def _summed(parts: list[dict[str, Any]], keys: Any) -> dict[str, Any]:
 
 def _totals(documents: list[dict[str, Any]], highest: dict[str, Any]) -> dict[str, Any]:
     totals = dict(documents[0]["totals"])
-    totals.update(_summed([d["totals"] for d in documents], TIME_KEYS + SUMMED_TOTALS + ("alloc_mb", "transient_mb", "copy_mb")))
+    totals.update(_summed([d["totals"] for d in documents], TIME_KEYS + SUMMED_TOTALS + ("alloc_mb", "transient_mb", "transient_python_mb",
+                                                                                "copy_mb")))
     python_mb = sum((d["totals"].get("alloc_mb") or 0.0) * (d["totals"].get("python_alloc_fraction") or 0.0)
                     for d in documents)
     if totals.get("alloc_mb") is not None:

@@ -41,6 +41,7 @@ from .document import (
     line_count,
     line_source,
     lasting_mb,
+    lasting_python_fraction,
     lines_by_memory,
     lines_by_time,
     noticeable_cpu_wait_s,
@@ -119,7 +120,7 @@ _PLAIN_BOX = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=T
 @dataclass(frozen=True)
 class _OptionalColumn:
     """A measurement that gets a column only where some line or function has a nonzero value of
-    `shown_by` (its own field unless named), and the console is at least `min_console_columns`
+    its own, or of the column it is `shown_with`, and the console is at least `min_console_columns`
     wide, so that the source text keeps its room. A graph (graph_width > 0) has a fixed width.
     A GPU column (`gpu`) is shown whenever the GPU was measured, zeros included: 0% on every
     line is a finding there, not an absence."""
@@ -128,7 +129,7 @@ class _OptionalColumn:
     header: str
     legend: str
     cell: Callable[[Any, _View], Text]  # never given None
-    shown_by: str = ""
+    shown_with: Optional["_OptionalColumn"] = None
     min_console_columns: int = 0
     graph_width: int = 0
     gpu: bool = False
@@ -187,7 +188,8 @@ _PYTHON_SHARE_COLUMN = _OptionalColumn(
     "python_alloc_fraction", "py%",
     "share of alloc MB allocated through Python's allocator (Python objects); the rest came"
     " from native code, such as the buffers of NumPy arrays",
-    _python_share_cell, shown_by="alloc_mb", min_console_columns=_MEDIUM_CONSOLE_COLUMNS)
+    _python_share_cell, shown_with=_ALLOC_COLUMN, min_console_columns=_MEDIUM_CONSOLE_COLUMNS,
+    value=lasting_python_fraction)
 _PEAK_COLUMN = _OptionalColumn(
     "peak_mb", "peak MB", "most memory allocated by the line and live at one time, in MB",
     _megabytes_cell)
@@ -298,8 +300,7 @@ def _view(doc: dict[str, Any], color: bool, console_width: int) -> _View:
         column
         for column in _OPTIONAL_COLUMNS
         if console_width >= column.min_console_columns
-        and (gpu if column.gpu else any(entry.get(column.shown_by) if column.shown_by else column.of(entry)
-                                        for entry in entries))
+        and (gpu if column.gpu else any((column.shown_with or column).of(entry) for entry in entries))
     )
     if console_width >= _WIDE_CONSOLE_COLUMNS:
         bar_width = _WIDE_BAR_WIDTH
