@@ -355,3 +355,83 @@ def test_gpu_numbers_are_never_cut_at_any_width(width: int) -> None:
 
     assert all(len(row) <= width for row in text.splitlines())
     assert re.search(r"97%\s+(1536\.4\s+)?2048\.0", row_of(text, 9))
+
+
+# ---- the tables: laid out in one pass, drawn as rich's Table drew them ----
+
+def _plain_or_color_console(width: int, color: bool):
+    from rich.console import Console
+
+    return Console(width=width, force_terminal=color, color_system="standard" if color else None,
+                   markup=False, emoji=False, highlight=False)
+
+
+def _rich_table_lines(grid_columns: list[tuple[str, dict]], rows: list[list], width: int, color: bool) -> list[str]:
+    from rich import box
+    from rich.table import Table
+
+    from heatline.report.terminal import _PLAIN_BOX
+
+    table = Table(box=box.SIMPLE_HEAD if color else _PLAIN_BOX, show_edge=False, pad_edge=False,
+                  padding=(0, 1, 0, 0), header_style="bold")
+    for header, options in grid_columns:
+        table.add_column(header, **options)
+    for row in rows:
+        table.add_row(*row)
+    console = _plain_or_color_console(width, color)
+    with console.capture() as capture:
+        console.print(table)
+    return capture.get().rstrip("\n").split("\n")
+
+
+def _without_codes(lines: list[str]) -> list[str]:
+    return [re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip() for line in lines]
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_tables_are_drawn_as_rich_drew_them(color: bool) -> None:
+    """Random tables of the reports' shapes (right-aligned numbers, fixed-width graphs, at most
+    one column that gives way, as wide as the console or wider): the Grid writes, colors aside,
+    the lines rich's Table wrote (rich also colors the padding)."""
+    import random
+
+    from rich.text import Text
+
+    from heatline.report.grid import Grid
+
+    chosen = random.Random(20261202)
+    for _ in range(150):
+        kinds = [chosen.choice(["number", "number", "graph"]) for _ in range(chosen.randint(2, 8))]
+        if chosen.random() < 0.8:
+            kinds[chosen.randrange(len(kinds))] = "source"
+        columns = []
+        for kind in kinds:
+            if kind == "number":
+                columns.append((chosen.choice(["Line", "Python", "alloc MB", "", "x"]), {"justify": "right", "no_wrap": True}))
+            elif kind == "graph":
+                columns.append((chosen.choice(["memory", "", "x"]), {"width": 6, "no_wrap": True}))
+            else:
+                columns.append((chosen.choice(["Source", "Function"]), {}))
+        rows = []
+        for _ in range(chosen.randint(0, 6)):
+            row = []
+            for kind in kinds:
+                if kind == "number":
+                    row.append(Text(chosen.choice(["", "1.0%", "<0.1%", "123.4", "99"]), style=chosen.choice(["", "green", "bold"])))
+                elif kind == "graph":
+                    row.append(Text.assemble(("#" * chosen.randint(0, 4), "cyan"), ("=" * chosen.randint(0, 5), "red")))
+                else:
+                    row.append(Text(" " * chosen.randint(0, 8) + "total += f(x)" * chosen.randint(0, 6), no_wrap=True,
+                                    overflow="ellipsis" if color else "crop"))
+            rows.append(row)
+        fixed = sum(max([len(header)] + [row[index].cell_len for row in rows]) + 2
+                    for index, (header, options) in enumerate(columns) if options)
+        width = chosen.randint(fixed + 8, 160)
+        grid = Grid(rule="─" if color else "-")
+        for header, options in columns:
+            grid.add_column(header, **options)
+        for row in rows:
+            grid.add_row(*row)
+        console = _plain_or_color_console(width, color)
+        expected = _without_codes(_rich_table_lines(columns, rows, width, color))
+        assert _without_codes(grid.lines(console)) == expected, (kinds, width)

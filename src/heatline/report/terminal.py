@@ -13,9 +13,11 @@ is shortened from the left (.../lib/python3.11/timeit.py:180), keeping its file 
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional, TextIO
 
@@ -52,6 +54,7 @@ from .document import (
     visible,
 )
 from . import numbers
+from .grid import Cell, Grid, Piece, width_of
 
 _KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
 _KIND_COLORS = {"python": "cyan", "native": "magenta", "system": "green"}
@@ -128,7 +131,7 @@ class _OptionalColumn:
     field: str
     header: str
     legend: str
-    cell: Callable[[Any, _View], Text]  # never given None
+    cell: Callable[[Any, _View], Cell]  # never given None
     shown_with: Optional["_OptionalColumn"] = None
     min_console_columns: int = 0
     graph_width: int = 0
@@ -154,29 +157,28 @@ class _View:
     shown_headers: set[str] = field(default_factory=set)
 
 
-def _megabytes_cell(value: float, view: _View) -> Text:
-    return Text(numbers.megabytes_number(value))
+def _megabytes_cell(value: float, view: _View) -> Cell:
+    return numbers.megabytes_number(value)
 
 
-def _seconds_cell(value: float, view: _View) -> Text:
-    return Text(numbers.seconds(value), style=_IDLE_COLOR)
+def _seconds_cell(value: float, view: _View) -> Cell:
+    return (numbers.seconds(value), _IDLE_COLOR)
 
 
-def _python_share_cell(fraction: float, view: _View) -> Text:
-    return Text(numbers.fraction_percent(fraction))
+def _python_share_cell(fraction: float, view: _View) -> Cell:
+    return numbers.fraction_percent(fraction)
 
 
-def _sparkline_cell(timeline: list[list[float]], view: _View) -> Text:
-    return Text(_sparkline(timeline, view.elapsed_s, _SPARKLINE_WIDTH, view.color),
-                style=_MEMORY_COLOR)
+def _sparkline_cell(timeline: list[list[float]], view: _View) -> Cell:
+    return (_sparkline(timeline, view.elapsed_s, _SPARKLINE_WIDTH, view.color), _MEMORY_COLOR)
 
 
-def _gpu_cell(percent: float, view: _View) -> Text:
-    return Text(f"{percent:.0f}%", style=_GPU_COLOR)
+def _gpu_cell(percent: float, view: _View) -> Cell:
+    return (f"{percent:.0f}%", _GPU_COLOR)
 
 
-def _gpu_megabytes_cell(value: float, view: _View) -> Text:
-    return Text(numbers.megabytes_number(value), style=_GPU_COLOR)
+def _gpu_megabytes_cell(value: float, view: _View) -> Cell:
+    return (numbers.megabytes_number(value), _GPU_COLOR)
 
 
 _ALLOC_COLUMN = _OptionalColumn(
@@ -248,6 +250,25 @@ def render_text(
     """
     if color is None:
         color = out.isatty() and "NO_COLOR" not in os.environ
+    with _no_cycle_collection():
+        _render_text(doc, out, color, reduced, width)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The report makes hundreds of thousands of small objects and no cycles; the collector
+    would walk the whole document each time they add up (half of the time of a 20,000-line
+    report). It runs again, as it was, when the report is written."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _render_text(doc: dict[str, Any], out: TextIO, color: bool, reduced: bool, width: Optional[int]) -> None:
     shown = visible(doc, reduced=reduced)
     console = _console(out, color, width)
     view = _view(shown, color, console.width)
@@ -269,13 +290,24 @@ def render_text(
 
 def print_sections(console: Console, sections: list[RenderableType], out: TextIO) -> None:
     """Writes the sections to `out`, a blank line between two (the diff's text uses it too)."""
-    with console.capture() as capture:
-        for number, section in enumerate(sections):
-            if number:
-                console.line()
-            console.print(section)
+    lines: list[str] = []
+    for number, section in enumerate(sections):
+        if number:
+            lines.append("")
+        lines += _lines(console, section)
     # Tables pad every cell; trailing blanks only make diffs of plain reports noisy.
-    out.write("".join(line.rstrip() + "\n" for line in capture.get().rstrip("\n").split("\n")))
+    out.write("".join(line.rstrip() + "\n" for line in lines))
+
+
+def _lines(console: Console, renderable: RenderableType) -> list[str]:
+    """`renderable` as `console` writes it, line by line; a Grid writes its own lines."""
+    if isinstance(renderable, Grid):
+        return renderable.lines(console)
+    if isinstance(renderable, Group):
+        return [line for part in renderable.renderables for line in _lines(console, part)]
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get().rstrip("\n").split("\n")
 
 
 def _console(out: TextIO, color: bool, width: Optional[int]) -> Console:
@@ -370,7 +402,9 @@ def _process_summary(processes: list[dict[str, Any]]) -> str:
 
 
 def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
-    table = _table(view, expand=True)
+    # At most _MAX_PROCESS_ROWS rows: rich's Table, whose last column takes the width left.
+    table = Table(expand=True, box=box.SIMPLE_HEAD if view.color else _PLAIN_BOX, show_edge=False, pad_edge=False,
+                  padding=(0, 1, 0, 0), header_style="bold")
     for header in ("pid", "parent", "started by", "CPU", "elapsed", "peak MB"):
         table.add_column(header, justify="right" if header != "started by" else "left", no_wrap=True)
     table.add_column("command", overflow="ellipsis" if view.color else "crop", no_wrap=True, ratio=1)
@@ -501,8 +535,8 @@ def _suspected_leaks(doc: dict[str, Any], leaks: list[tuple[str, dict[str, Any]]
                      view: _View) -> RenderableType:
     table = _ranked_table(
         doc, view, leaks, [_LIKELIHOOD_HEADER, _GROWTH_HEADER],
-        lambda line: [Text(likelihood_percent(line["leak"]["likelihood"]), style=_LEAK_COLOR),
-                      Text(numbers.rate(line["leak"]["mb_s"]))])
+        lambda line: [(likelihood_percent(line["leak"]["likelihood"]), _LEAK_COLOR),
+                      numbers.rate(line["leak"]["mb_s"])])
     title = Text("Suspected memory leaks: live memory of these lines kept growing",
                  style=_LEAK_COLOR)
     return Group(title, table)
@@ -513,12 +547,11 @@ def _top_time_lines(doc: dict[str, Any], view: _View) -> RenderableType:
     if view.show_gil:
         headers.append(_GIL_HEADER)
 
-    def cells(line: dict[str, Any]) -> list[Text]:
-        row = [Text(numbers.percent_cell(total_percent(line)), style="bold")]
-        row += [Text(numbers.percent_cell(line[f"{kind}_percent"]), style=_KIND_COLORS[kind])
-                for kind in TIME_KINDS]
+    def cells(line: dict[str, Any]) -> list[Cell]:
+        row: list[Cell] = [(numbers.percent_cell(total_percent(line)), "bold")]
+        row += [(numbers.percent_cell(line[f"{kind}_percent"]), _KIND_COLORS[kind]) for kind in TIME_KINDS]
         if view.show_gil:
-            row.append(Text(numbers.percent_cell(line["gil_wait_percent"]), style=_GIL_COLOR))
+            row.append((numbers.percent_cell(line["gil_wait_percent"]), _GIL_COLOR))
         return row
 
     table = _ranked_table(doc, view, lines_by_time(doc, _TOP_TIME_LINES), headers, cells)
@@ -526,7 +559,7 @@ def _top_time_lines(doc: dict[str, Any], view: _View) -> RenderableType:
 
 
 def _ranked_table(doc: dict[str, Any], view: _View, ranked: list[tuple[str, dict[str, Any]]],
-                  headers: list[str], cells_of: Callable[[dict[str, Any]], list[Text]]) -> Table:
+                  headers: list[str], cells_of: Callable[[dict[str, Any]], list[Cell]]) -> Grid:
     """Ranked lines, one row each: location, the columns `headers` (cells from `cells_of`), source.
 
     The numbers keep their whole width. The location is shortened from the left so that the
@@ -534,7 +567,7 @@ def _ranked_table(doc: dict[str, Any], view: _View, ranked: list[tuple[str, dict
     """
     rows = [(path, line, cells_of(line)) for path, line in ranked]
     numbers_width = sum(
-        max([len(header)] + [cells[index].cell_len for _, _, cells in rows]) + _COLUMN_GAP
+        max([len(header)] + [width_of(cells[index]) for _, _, cells in rows]) + _COLUMN_GAP
         for index, header in enumerate(headers))
     location_width = view.width - numbers_width - _MIN_SOURCE_COLUMNS - _COLUMN_GAP
     table = _table(view)
@@ -585,7 +618,7 @@ def _file_section(path: str, file: dict[str, Any], view: _View) -> RenderableTyp
     return Group(*parts)
 
 
-def _line_table(lines: list[dict[str, Any]], view: _View) -> Table:
+def _line_table(lines: list[dict[str, Any]], view: _View) -> Grid:
     table = _table(view)
     table.add_column("Line", justify="right", no_wrap=True)
     _add_measure_columns(table, view)
@@ -597,7 +630,7 @@ def _line_table(lines: list[dict[str, Any]], view: _View) -> Table:
     return table
 
 
-def _function_table(functions: list[dict[str, Any]], view: _View) -> Table:
+def _function_table(functions: list[dict[str, Any]], view: _View) -> Grid:
     table = _table(view)
     table.add_column("Function")
     table.add_column("Line", justify="right", no_wrap=True)
@@ -613,24 +646,17 @@ def _cut_text(text: str, view: _View) -> Text:
     return Text(text, no_wrap=True, overflow="ellipsis" if view.color else "crop")
 
 
-def _table(view: _View, expand: bool = False) -> Table:
-    return Table(
-        expand=expand,
-        box=box.SIMPLE_HEAD if view.color else _PLAIN_BOX,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        header_style="bold",
-    )
+def _table(view: _View) -> Grid:
+    return Grid(rule="─" if view.color else "-")
 
 
-def _add_column(table: Table, view: _View, header: str, **options: Any) -> None:
+def _add_column(table: Grid, view: _View, header: str, **options: Any) -> None:
     """Add a column, and note its header for the legend."""
     table.add_column(header, **options)
     view.shown_headers.add(header)
 
 
-def _add_measure_columns(table: Table, view: _View) -> None:
+def _add_measure_columns(table: Grid, view: _View) -> None:
     for kind in TIME_KINDS:
         _add_column(table, view, _KIND_HEADERS[kind], justify="right", no_wrap=True)
     if view.show_gil:
@@ -645,34 +671,31 @@ def _add_measure_columns(table: Table, view: _View) -> None:
         view.shown_headers.add(_BAR_HEADER)
 
 
-def _measure_cells(entry: dict[str, Any], view: _View) -> list[Text]:
-    cells = [
-        Text(numbers.percent_cell(entry[f"{kind}_percent"]), style=_KIND_COLORS[kind])
-        for kind in TIME_KINDS
-    ]
+def _measure_cells(entry: dict[str, Any], view: _View) -> list[Cell]:
+    cells: list[Cell] = [(numbers.percent_cell(entry[f"{kind}_percent"]), _KIND_COLORS[kind]) for kind in TIME_KINDS]
     if view.show_gil:
-        cells.append(Text(numbers.percent_cell(entry["gil_wait_percent"]), style=_GIL_COLOR))
+        cells.append((numbers.percent_cell(entry["gil_wait_percent"]), _GIL_COLOR))
     cells += [_optional_cell(entry, column, view) for column in view.optional_columns]
     if view.bar_width:
         cells.append(_bar(entry, view))
     return cells
 
 
-def _optional_cell(entry: dict[str, Any], column: _OptionalColumn, view: _View) -> Text:
+def _optional_cell(entry: dict[str, Any], column: _OptionalColumn, view: _View) -> Cell:
     value = column.of(entry)
-    return Text("") if value is None else column.cell(value, view)
+    return "" if value is None else column.cell(value, view)
 
 
-def _bar(entry: dict[str, Any], view: _View) -> Text:
+def _bar(entry: dict[str, Any], view: _View) -> Cell:
     """One bar per row, its length the row's share of all time, in one segment per kind."""
-    bar = Text()
+    bar: list[Piece] = []
     drawn = 0
     cumulative_percent = 0.0
     for kind in TIME_KINDS:
         cumulative_percent += entry[f"{kind}_percent"]
         # Ends rounded from the running sum, so segments never add up to more than the whole.
         end = min(view.bar_width, round(cumulative_percent / 100 * view.bar_width))
-        bar.append(_bar_character(kind, view) * (end - drawn), style=_KIND_COLORS[kind])
+        bar.append((_bar_character(kind, view) * (end - drawn), _KIND_COLORS[kind]))
         drawn = end
     return bar
 
