@@ -230,9 +230,22 @@ static void consider_timer(struct session *s, struct tracked_thread *thread, int
         thread->candidate_beats = 0; /* gone, or no timer: the beat retires it, or tries again */
 }
 
+/* Listing /proc/self/task costs the kernel about a microsecond a thread: with 1,000 threads
+ * alive, listing them every beat took a quarter of a core. Python threads tell the helper when
+ * they start and end, and a thread that ended fails its clock's read, so the list is only how
+ * threads started from C are found: it is read every beat while at most SCAN_EVERY_BEAT_THREADS
+ * are alive, and every (threads / SCAN_EVERY_BEAT_THREADS) beats above that. */
+#define SCAN_EVERY_BEAT_THREADS 64
+
 void helper_update_threads(struct session *s, int64_t now_ns)
 {
-    long found = scan_threads(s);
+    long found = -1;
+    if (s->beats_to_scan > 0) {
+        s->beats_to_scan--;
+    } else {
+        found = scan_threads(s);
+        s->beats_to_scan = found / SCAN_EVERY_BEAT_THREADS;
+    }
     /* Read after the scan: a Python thread listed there counted itself starting before it
      * existed and pushed its arrival before counting itself done, so when nothing is in flight
      * now, every Python thread the scan listed is among the arrivals taken below. */

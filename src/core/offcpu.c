@@ -123,8 +123,11 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
         return 0;
     }
     /* The delay the kernel reports now is of waits that ended since the last look, the oldest
-     * first: those of the time held from the last beat, then this beat's. */
-    int64_t waited = run_queue_delay(thread);
+     * first: those of the time held from the last beat, then this beat's. The kernel adds a
+     * wait for a CPU to it when the thread gets one: a thread that has not run since the last
+     * look has nothing new there, and its file is not read (with 1,000 idle threads alive,
+     * reading every one's each beat took 40% of a core). */
+    int64_t waited = cpu_delta > 0 ? run_queue_delay(thread) : 0;
     int64_t held_part = waited < thread->pending_off_ns ? waited : thread->pending_off_ns;
     settle_pending(s, thread, held_part);
     off_ns -= waited - held_part;

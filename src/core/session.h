@@ -123,6 +123,7 @@ struct session {
     pid_t main_tid;
     struct tracked_thread **threads; /* ascending by tid */
     size_t thread_count;
+    long beats_to_scan; /* beats until /proc/self/task is listed again (helper_update_threads) */
     size_t thread_capacity;
     struct profile_thread *finished;
     size_t finished_count;
