@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import benchenv
 
-HEATLINE = benchenv.REPO_ROOT / ".venv" / "bin" / "heatline"
-PYTHON = benchenv.REPO_ROOT / ".venv" / "bin" / "python"
 
 PROGRAM = """\
 import os
@@ -60,14 +57,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    if not HEATLINE.exists():
-        sys.exit(f"beat_cost.py: no {HEATLINE}; run `make install` first")
+    heatline = benchenv.checkout_bin("heatline", "beat_cost.py")
+    python = benchenv.checkout_bin("python", "beat_cost.py")
     with tempfile.TemporaryDirectory() as directory:
         program = Path(directory) / "idle_threads.py"
         program.write_text(PROGRAM)
         report = Path(directory) / "profile.json"
-        plain = [str(PYTHON), str(program)]
-        profiled = [str(HEATLINE), "--json", "--outfile", str(report), str(program)]
+        plain = [str(python), str(program)]
+        profiled = [str(heatline), "--json", "--outfile", str(report), str(program)]
         print("| threads alive | plain CPU s/s | heatline CPU s/s | helper's share of a core |")
         print("|---:|---:|---:|---:|")
         for count in args.threads:

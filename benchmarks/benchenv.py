@@ -64,6 +64,15 @@ MEASURED_ENV_OVERRIDES = {
 }
 
 
+def checkout_bin(name: str, script: str) -> Path:
+    """`name` in this checkout's .venv, which `make install` builds; `script` exits with one line
+    saying so when it is missing."""
+    path = REPO_ROOT / ".venv" / "bin" / name
+    if not path.exists():
+        sys.exit(f"{script}: no {path}; run `make install` first")
+    return path
+
+
 def venv_bin(name: str) -> Path:
     return VENV_DIR / "bin" / name
 

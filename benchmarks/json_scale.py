@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import benchenv
 
-HEATLINE = benchenv.REPO_ROOT / ".venv" / "bin" / "heatline"
 LINES_PER_FUNCTION = 10
 
 TIMER = """
@@ -53,15 +51,14 @@ def main() -> None:
     parser.add_argument("--functions", type=lambda s: [int(x) for x in s.split(",")], default=[100, 500, 2000])
     parser.add_argument("--repetitions", type=int, default=5)
     args = parser.parse_args()
-    if not HEATLINE.exists():
-        sys.exit(f"json_scale.py: no {HEATLINE}; run `make install` first")
+    heatline = benchenv.checkout_bin("heatline", "json_scale.py")
     print("| functions | profiled lines | document | writer (median) |")
     print("|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as directory:
         for functions in args.functions:
             path = Path(directory) / f"big_{functions}.py"
             path.write_text(program(functions, args.repetitions))
-            done = subprocess.run([str(HEATLINE), "--json", "--outfile", str(Path(directory) / "p.json"),
+            done = subprocess.run([str(heatline), "--json", "--outfile", str(Path(directory) / "p.json"),
                                    "--memory-sampling-rate", "1024", str(path)],
                                   capture_output=True, text=True, check=True)
             result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -24,8 +24,6 @@ from pathlib import Path
 
 import benchenv
 
-HEATLINE = benchenv.REPO_ROOT / ".venv" / "bin" / "heatline"
-PYTHON = benchenv.REPO_ROOT / ".venv" / "bin" / "python"
 
 MAIN = """\
 import collections, random, sys, time
@@ -80,15 +78,15 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=400)
     parser.add_argument("--files", type=int, default=20)
     args = parser.parse_args()
-    if not HEATLINE.exists():
-        sys.exit(f"long_run.py: no {HEATLINE}; run `make install` first")
+    heatline = benchenv.checkout_bin("heatline", "long_run.py")
+    python = benchenv.checkout_bin("python", "long_run.py")
     seconds = args.minutes * 60
     with tempfile.TemporaryDirectory() as name:
         directory = Path(name)
         program = write_program(directory, args.functions, args.files)
         document = directory / "profile.json"
-        plain = subprocess.Popen([str(PYTHON), str(program), str(seconds)], cwd=directory)
-        profiled = subprocess.Popen([str(HEATLINE), "--json", "--outfile", str(document), str(program),
+        plain = subprocess.Popen([str(python), str(program), str(seconds)], cwd=directory)
+        profiled = subprocess.Popen([str(heatline), "--json", "--outfile", str(document), str(program),
                                      str(seconds)], cwd=directory, stdout=subprocess.DEVNULL)
         started = time.monotonic()
         print("| minutes | plain RSS | heatline RSS | heatline's part |", flush=True)

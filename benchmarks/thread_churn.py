@@ -24,8 +24,6 @@ from pathlib import Path
 
 import benchenv
 
-HEATLINE = benchenv.REPO_ROOT / ".venv" / "bin" / "heatline"
-PYTHON = benchenv.REPO_ROOT / ".venv" / "bin" / "python"
 
 PROGRAM = """\
 import sys
@@ -59,16 +57,16 @@ def main() -> None:
     parser.add_argument("--alive", type=int, default=1_000)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    if not HEATLINE.exists():
-        sys.exit(f"thread_churn.py: no {HEATLINE}; run `make install` first")
+    heatline = benchenv.checkout_bin("heatline", "thread_churn.py")
+    python = benchenv.checkout_bin("python", "thread_churn.py")
     with tempfile.TemporaryDirectory() as name:
         program = Path(name) / "churn.py"
         program.write_text(PROGRAM)
         document = Path(name) / "profile.json"
         plain, profiled = [], []
         for _ in range(args.repetitions):
-            plain.append(run([str(PYTHON), str(program), str(args.threads), str(args.alive)]))
-            profiled.append(run([str(HEATLINE), "--json", "--outfile", str(document), str(program),
+            plain.append(run([str(python), str(program), str(args.threads), str(args.alive)]))
+            profiled.append(run([str(heatline), "--json", "--outfile", str(document), str(program),
                                  str(args.threads), str(args.alive)]))
         listed = len(json.loads(document.read_text())["threads"])
     plain_mb = statistics.median(mb for mb, _ in plain)
