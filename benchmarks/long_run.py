@@ -7,7 +7,7 @@ then it sleeps 4 ms. So it keeps calling new stacks, allocating and freeing, at 
 of a core, with steady live memory of its own. The same program runs plain and under
 `heatline --json` side by side, in real time (no shortened clock). Every --every seconds the
 resident memory of both (VmRSS) is read; the table gives it, with heatline's part (the
-difference), and, at the end, the size of the profile document.
+difference), and, at the end, the size of the profile document and its stacks.
 
 Usage: python3 benchmarks/long_run.py [--minutes 60] [--every 300]
 Uses the heatline of this checkout's .venv (`make install`).
@@ -16,6 +16,7 @@ Uses the heatline of this checkout's .venv (`make install`).
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -103,7 +104,10 @@ def main() -> None:
         plain.wait()
         if profiled.wait() != 0:
             sys.exit(f"long_run.py: heatline exited with status {profiled.returncode}")
-        print(f"\nprofile document: {document.stat().st_size / 2**20:.2f} MB", flush=True)
+        stacks = json.loads(document.read_text())["stacks"]
+        print(f"\nprofile document: {document.stat().st_size / 2**20:.2f} MB; {len(stacks['stacks']):,} stacks"
+              f" (of at most {stacks['limit']:,}), {stacks['merged']['credits']:,} credits merged into shorter"
+              " ones", flush=True)
 
 
 if __name__ == "__main__":
