@@ -670,17 +670,23 @@ def test_flame_graph_frames_are_as_wide_as_their_stacks_inclusive_sums(open_repo
 
 
 def test_time_frames_are_split_by_kind(open_report, profiles) -> None:
+    """Each frame's bar ends its Python and its native segment where the document's sums say.
+    Checked on the program's frame with the most native time (the bytearrays' zeroing; which
+    function's samples caught it varies from run to run), and on heavy, mostly Python."""
     doc = profiles["call_tree"]
     frames = Flame(open_report(doc)).frames()
     sums = {key: inclusive_sums(doc, (key,)) for key in TIME_KEYS}
-    path = ("<module>", "main", "light")
-    time_s = sum(sums[key][path] for key in TIME_KEYS)
-    python_end = sums["python_s"][path] / time_s * 100
-    native_end = python_end + sums["native_s"][path] / time_s * 100
-    assert float(frames[path]["p"].rstrip("%")) == pytest.approx(python_end, abs=0.01)
-    assert float(frames[path]["n"].rstrip("%")) == pytest.approx(native_end, abs=0.01)
-    assert native_end > python_end, "light's bytearrays are native time"
-    assert "hl-program" in frames[path]["classes"]
+    drawn = [path for path, frame in frames.items() if path and "hl-program" in frame["classes"]]
+    most_native = max(drawn, key=lambda path: sums["native_s"].get(path, 0.0))
+    for path in {most_native, ("<module>", "main", "heavy")}:
+        time_s = sum(sums[key][path] for key in TIME_KEYS)
+        python_end = sums["python_s"][path] / time_s * 100
+        native_end = python_end + sums["native_s"][path] / time_s * 100
+        assert float(frames[path]["p"].rstrip("%")) == pytest.approx(python_end, abs=0.01), path
+        assert float(frames[path]["n"].rstrip("%")) == pytest.approx(native_end, abs=0.01), path
+        assert "hl-program" in frames[path]["classes"]
+    python_end = sums["python_s"][most_native] / sum(sums[key][most_native] for key in TIME_KEYS) * 100
+    assert float(frames[most_native]["n"].rstrip("%")) > python_end, "some native segment was drawn"
 
 
 def test_clicking_a_frame_zooms_into_it_and_the_path_leads_back(open_report, profiles) -> None:
