@@ -104,6 +104,7 @@ def test_a_tool_run_where_there_is_no_python_code_is_itself_the_program(heatline
 
 
 IDLE_POOL = PROGRAMS / "idle_pool.py"
+FILE_SHARE_MIN = 0.8
 
 
 @pytest.mark.parametrize("mode", ["threads", "processes"])
@@ -120,7 +121,12 @@ def test_workers_waiting_for_work_are_idle_not_time(heatline, mode):
     assert_seconds_match(time_s(wait) + wait["gil_wait_s"], truth["wait_s"], "the main thread's wait")
     assert wait["idle_s"] == 0  # the main thread's wait is where the program waited
     file_s = sum(time_s(line) for line in profile.file(IDLE_POOL)["lines"])
-    assert file_s >= 0.9 * profile.total_s, (file_s, profile.document["totals"])
+    # The program's file holds the time, less what the workers spend on no line of it (their
+    # own loop, pickling: 24-58 ms of 0.62-0.67 s here, 91-96%); when the workers' waiting
+    # counted as time, the file had 51% of a Pool run.
+    assert file_s >= FILE_SHARE_MIN * profile.total_s, (file_s, profile.document["totals"])
+    outside_s = profile.document["totals"]["outside_program_s"]
+    assert abs(file_s + outside_s - profile.total_s) <= 0.01 * profile.total_s, (file_s, outside_s)
     idle_s = profile.document["totals"]["idle_s"]
     least_idle_s = 0.5 * truth["idle_workers"] * truth["wait_s"]
     assert least_idle_s <= idle_s <= 20 * profile.document["elapsed_s"], (idle_s, truth)
