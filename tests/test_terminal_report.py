@@ -367,13 +367,9 @@ def _plain_or_color_console(width: int, color: bool):
 
 
 def _rich_table_lines(grid_columns: list[tuple[str, dict]], rows: list[list], width: int, color: bool) -> list[str]:
-    from rich import box
-    from rich.table import Table
+    from heatline.report.terminal import rich_table
 
-    from heatline.report.terminal import _PLAIN_BOX
-
-    table = Table(box=box.SIMPLE_HEAD if color else _PLAIN_BOX, show_edge=False, pad_edge=False,
-                  padding=(0, 1, 0, 0), header_style="bold")
+    table = rich_table(color)
     for header, options in grid_columns:
         table.add_column(header, **options)
     for row in rows:

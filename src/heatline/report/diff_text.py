@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from typing import Any, Optional, TextIO
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -35,7 +34,7 @@ from .diff import (
     legend_fields,
     shown_path,
 )
-from .terminal import _PLAIN_BOX, _console, print_sections
+from .terminal import _console, print_sections, rich_table
 
 _MORE_COLOR = "red"  # more time or memory after: worse
 _LESS_COLOR = "green"
@@ -93,7 +92,7 @@ def _measured_memory(diff: dict[str, Any], side: str) -> bool:
 
 
 def _totals(diff: dict[str, Any], color: bool) -> RenderableType:
-    table = _table(color)
+    table = rich_table(color)
     table.add_column("Run totals", no_wrap=True)
     for header in ("before", "after", "change", ""):
         table.add_column(header, justify="right", no_wrap=True)
@@ -148,7 +147,7 @@ def _columns(rows: list[dict[str, Any]], diff: dict[str, Any]) -> list[str]:
 def _line_table(rows: list[dict[str, Any]], diff: dict[str, Any], color: bool) -> Table:
     fields = _columns(rows, diff)
     leaks = any(row["leak"] in (LEAK_APPEARED, LEAK_GONE) for row in rows)
-    table = _table(color)
+    table = rich_table(color)
     table.add_column("Before", justify="right", no_wrap=True)
     table.add_column("After", justify="right", no_wrap=True)
     _add_change_columns(table, fields, leaks)
@@ -163,7 +162,7 @@ def _line_table(rows: list[dict[str, Any]], diff: dict[str, Any], color: bool) -
 def _function_table(rows: list[dict[str, Any]], diff: dict[str, Any], color: bool) -> Table:
     fields = _columns(rows, diff)
     leaks = any(row["leak"] in (LEAK_APPEARED, LEAK_GONE) for row in rows)
-    table = _table(color)
+    table = rich_table(color)
     table.add_column("Function")
     table.add_column("Before", justify="right", no_wrap=True)
     table.add_column("After", justify="right", no_wrap=True)
@@ -205,11 +204,6 @@ def _marker(status: str) -> str:
 def _cut(text: str, color: bool) -> Text:
     """Text cut to its column; the ellipsis rich marks the cut with is not ASCII."""
     return Text(text, no_wrap=True, overflow="ellipsis" if color else "crop")
-
-
-def _table(color: bool) -> Table:
-    return Table(box=box.SIMPLE_HEAD if color else _PLAIN_BOX, show_edge=False, pad_edge=False,
-                 padding=(0, 1, 0, 0), header_style="bold")
 
 
 def _legend(diff: dict[str, Any]) -> RenderableType:

@@ -403,8 +403,7 @@ def _process_summary(processes: list[dict[str, Any]]) -> str:
 
 def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
     # At most _MAX_PROCESS_ROWS rows: rich's Table, whose last column takes the width left.
-    table = Table(expand=True, box=box.SIMPLE_HEAD if view.color else _PLAIN_BOX, show_edge=False, pad_edge=False,
-                  padding=(0, 1, 0, 0), header_style="bold")
+    table = rich_table(view.color, expand=True)
     for header in ("pid", "parent", "started by", "CPU", "elapsed", "peak MB"):
         table.add_column(header, justify="right" if header != "started by" else "left", no_wrap=True)
     table.add_column("command", overflow="ellipsis" if view.color else "crop", no_wrap=True, ratio=1)
@@ -644,6 +643,12 @@ def _function_table(functions: list[dict[str, Any]], view: _View) -> Grid:
 def _cut_text(text: str, view: _View) -> Text:
     """Text cut to its column; the ellipsis rich marks the cut with is not ASCII."""
     return Text(text, no_wrap=True, overflow="ellipsis" if view.color else "crop")
+
+
+def rich_table(color: bool, expand: bool = False) -> Table:
+    """A rich Table drawn as the report's tables are (the diff's text, the process table)."""
+    return Table(expand=expand, box=box.SIMPLE_HEAD if color else _PLAIN_BOX, show_edge=False, pad_edge=False,
+                 padding=(0, 1, 0, 0), header_style="bold")
 
 
 def _table(view: _View) -> Grid:
