@@ -40,7 +40,11 @@ def load_document(path: str) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         if not text.strip():
             raise DocumentError(f"{path}: empty file, not a heatline profile") from None
-        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
+        # Cut short: the error is at the end, in an open string, or inside the last token (a
+        # number or a word cut mid-way, such as "3.0e" or "nu": nothing after it closes anything).
+        tail = text[error.pos:].rstrip()
+        if (not tail or error.msg.startswith("Unterminated string")
+                or not any(mark in tail for mark in ',:]}"' + " \n\t")):
             raise DocumentError(f"{path}: the profile is truncated (the JSON ends at byte "
                                 f"{len(text.encode())} before it is complete)") from None
         raise DocumentError(f"{path}: not a heatline profile (not JSON: {error.msg} at line "
