@@ -62,11 +62,12 @@ def exported(installed_heatline, tmp_path_factory) -> dict:
 
 
 def stack_value(entry: dict, key: str) -> float:
-    """A stack entry's value in the document's unit, TIME included; idle_s is 0 in a document
-    written before idle waiting was told apart (hand_document's are such)."""
+    """A stack entry's value in the document's unit, TIME included; idle_s and await_s are 0 in
+    a document written before idle waiting and await time were told apart (hand_document's are
+    such)."""
     if key == TIME.key:
         return sum(entry[kind] for kind in ("python_s", "native_s", "system_s"))
-    return (entry.get(key) if key == "idle_s" else entry[key]) or 0
+    return (entry.get(key) if key in ("idle_s", "await_s") else entry[key]) or 0
 
 
 def total_of(document: dict, key: str) -> float:
@@ -161,8 +162,9 @@ def test_go_tool_pprof_lists_every_function_with_the_documents_figures(exported,
     total = float(re.search(r"Total samples = (\S+)", output).group(1).removesuffix(unit))
     assert_sum_matches_total(total, document, value, stacks)
     if name == "time":
-        flat_order = sorted(rows, key=lambda function: -rows[function]["flat"])
-        assert flat_order[:2] == ["c", "b"], rows
+        # c does two units of work, b one (allocate's page faults may cost as much as b, so the
+        # order is checked between the two only: one run had allocate at 110 ms, b at 90 ms).
+        assert rows["c"]["flat"] > rows["b"]["flat"] > 0, rows
         assert rows["a"]["cum"] >= rows["b"]["flat"] + rows["c"]["flat"], rows
     if name == "alloc":
         assert rows["allocate"]["flat"] >= ALLOCATED_BYTES * ALLOCATED_SHARE_AT_LEAST, rows
@@ -325,13 +327,13 @@ def test_pprof_of_a_cpu_only_document_has_no_memory_sample_type(profile_message)
     document = hand_document([([0], 0.5, 0.0)], memory=False)
     profile = decode(profile_message, pprof.encode(document))
     assert [profile.string_table[t.type] for t in profile.sample_type] == \
-        ["samples", "time", "python", "native", "system", "gil_wait", "idle"]
+        ["samples", "time", "python", "native", "system", "gil_wait", "idle", "await"]
     assert_pprof_is_the_document(profile, document)
 
 
 def test_pprof_of_a_document_with_no_stack_is_a_valid_empty_profile(profile_message):
     profile = decode(profile_message, pprof.encode(hand_document([])))
-    assert len(profile.sample) == 0 and len(profile.sample_type) == 9
+    assert len(profile.sample) == 0 and len(profile.sample_type) == 10
     assert pprof.encode(hand_document([])) == pprof.encode(hand_document([])), "not reproducible"
 
 
