@@ -48,8 +48,9 @@ MEMORY_SAMPLES_SIGMAS = 5
 MB = 1 << 20
 
 # The seconds of every line, function, file, thread, stack and of the totals; all but idle_s
-# (apart from the time, like GIL wait, but with no percent) have a percent beside them in lines.
-COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+# (apart from the time, like GIL wait, but with no percent) and await_s (the part of system_s
+# that asyncio tasks waited on their awaits) have a percent beside them in lines.
+COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s", "await_s")
 PERCENT_COUNTERS = ("python_s", "native_s", "system_s", "gil_wait_s")
 LINE_KEYS = {
     "line", "source", *COUNTERS,
@@ -319,6 +320,7 @@ class Profile:
         for line in lines:
             assert LINE_KEYS <= line.keys(), (path, LINE_KEYS - line.keys())
             assert all(line[key] >= 0 for key in COUNTERS), line
+            assert line["await_s"] <= line["system_s"] * (1 + 1e-9) + 1e-9, line
             _check_transient(line)
             if source is not None:
                 assert line["source"] == source[line["line"] - 1], (path, line["line"])

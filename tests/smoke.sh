@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test on several Pythons: install heatline (and NumPy) into a fresh venv per version and
 # profile a threaded program against the truth it measures, a program that allocates and
-# copies, a NumPy/Python memory split, call stacks, and a frame-walk stress. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
+# copies, a NumPy/Python memory split, call stacks, await time, and a frame-walk stress. Usage: tests/smoke.sh VERSION... (e.g. 3.9 3.10 3.12 3.13).
 # Interpreters come from pyenv. Prints one line per version; exits non-zero if any failed.
 # Each version's log is .venv-smoke-VERSION/smoke.log.
 set -u
@@ -147,6 +147,12 @@ PY
      ); then
     echo "smoke $ver: FAIL (call stacks; see $log)"; failed=1; continue
   fi
+  # Await time: each version lays out suspended coroutines and asyncio's tasks differently.
+  if ! timeout "$run_timeout_s" "$venv/bin/heatline" --json --outfile "$venv/await.json" \
+      tests/programs/await_truth.py "$venv/await-truth.json" </dev/null >>"$log" 2>&1 ||
+     ! awaits=$("$venv/bin/python" tests/await_check.py "$venv/await.json" "$venv/await-truth.json" 2>>"$log"); then
+    echo "smoke $ver: FAIL (await time; see $log)"; failed=1; continue
+  fi
   # The frame walk under fast sampling of deep library stacks (each version lays frames out
   # differently); a crash here is a status of 128+11.
   stress_failed=0
@@ -157,7 +163,7 @@ PY
   if [[ $stress_failed -ne 0 ]]; then
     echo "smoke $ver: FAIL (frame-walk stress exited with $stress_failed; see $log)"; failed=1; continue
   fi
-  echo "smoke $ver: ok (Python $full; $summary; $memory; $split; $stacks)"
+  echo "smoke $ver: ok (Python $full; $summary; $memory; $split; $stacks; $awaits)"
   passed=$((passed + 1))
 done
 echo "smoke: $passed passed, $(($# - passed)) failed"

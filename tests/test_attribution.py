@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import await_check
 from conftest import MB, PROGRAMS, Profile, assert_seconds_match, marked_lines, time_s
 
 # About 0.3-0.6 s of pure Python on the development machine: dozens of samples.
@@ -168,3 +169,18 @@ def test_small_blocks_freed_at_once_stay_out_of_the_lines_memory(heatline):
     top = report.split("Top lines by memory", 1)[1].split("\n\n", 1)[0]
     assert "kept[i] = [i] * 100" in top
     assert "acc += i * 3 % 7" not in top and "i += 1" not in top, top
+
+
+AWAIT = PROGRAMS / "await_truth.py"
+
+
+def test_await_time_lands_on_the_await_lines_of_the_waiting_tasks(heatline):
+    """asyncio tasks awaiting sleeps, alone and together (gather, TaskGroup, asyncio.wait,
+    wait_for, a task awaited), and a loop of compute and awaits, in the main thread and in a thread
+    of its own: each await line gets its tasks' shares of the loop's wait as await time (a part of
+    its system time), the asyncio.run line keeps almost none, and the compute line its CPU time
+    (tests/await_check.py; before await time, all of it was on the asyncio.run line)."""
+    run = heatline.profile(AWAIT, truth=True)
+    assert run.returncode == 0, run.stderr
+    run.profile.assert_well_formed()
+    await_check.check(run.profile.document, run.truth)

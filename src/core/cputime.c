@@ -108,7 +108,7 @@ void cputime_credit(struct session *s, struct tracked_thread *thread, const stru
 /* CPU time split by the kernel's share and by where the thread was. */
 static struct counters split_cpu(double seconds, double system_fraction, uint8_t state)
 {
-    struct counters amount = {0, 0, 0, 0, 0};
+    struct counters amount = {0};
     amount.system_s = system_fraction * seconds;
     if (state == SAMPLE_PYTHON)
         amount.python_s = seconds - amount.system_s;

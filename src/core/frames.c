@@ -370,6 +370,28 @@ int frames_walk_remote(uintptr_t thread_state, struct frames_stack *out)
     return walk(platform_read_memory, thread_state, out);
 }
 
+/* ---- suspended generators and coroutines ------------------------------------------------- */
+
+int frames_generator_ref(struct _object *generator, struct frame_ref *out)
+{
+    if (!PyGen_Check(generator) && !PyCoro_CheckExact(generator) && !PyAsyncGen_CheckExact(generator))
+        return 0;
+    PyGenObject *gen = (PyGenObject *)generator;
+#if PY_VERSION_HEX >= 0x030B0000
+    /* Created (never started) is below suspended; running and finished are at or above 0. */
+    if (gen->gi_frame_state <= FRAME_CREATED || gen->gi_frame_state >= FRAME_EXECUTING)
+        return 0;
+    uintptr_t address = (uintptr_t)&gen->gi_iframe;
+#else
+    if (!gen->gi_frame || gen->gi_frame->f_lasti < 0)
+        return 0;
+    uintptr_t address = (uintptr_t)gen->gi_frame;
+#endif
+    uintptr_t previous;
+    struct code_header code;
+    return read_ref(read_own, address, &previous, out, &code) == 1;
+}
+
 /* ---- copying a code object ---------------------------------------------------------------- */
 
 static size_t put_utf8(char *out, uint32_t c)

@@ -88,6 +88,12 @@ int frames_walk_remote(uintptr_t thread_state, struct frames_stack *out);
  * several claim it (a new thread's state names its creator until the thread starts). */
 uintptr_t frames_find_thread_state(pid_t tid);
 
+/* The frame of a suspended generator, coroutine or async generator `generator` (a PyObject):
+ * returns 1 with `out` set, or 0 when it is none of these, not started, running or finished.
+ * Called with the GIL held, by the thread that holds it. */
+struct _object;
+int frames_generator_ref(struct _object *generator, struct frame_ref *out);
+
 /* Copies a code object's file, name and line table (process_vm_readv). Returns 0 or -1. */
 int frames_copy_code(uintptr_t code, struct code_copy *out);
 void frames_free_code_copy(struct code_copy *copy);

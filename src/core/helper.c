@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "awaits.h"
 #include "cputime.h"
 #include "frames.h"
 #include "memsample.h"
@@ -84,6 +85,7 @@ static struct tracked_thread *new_record(pid_t tid, int64_t now_ns)
         free_record(thread);
         return NULL;
     }
+    thread->last_awaits_ns = awaits_off_cpu_ns(tid, now_ns, thread->last_cpu_ns);
     return thread;
 }
 
@@ -148,6 +150,7 @@ static void remember_finished(struct session *s, const struct tracked_thread *th
 static void retire(struct session *s, struct tracked_thread *thread)
 {
     delete_timer(thread);
+    awaits_drain(s); /* its last looks, before what they did not hand over is its own wait */
     offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_remainder(s, thread);
@@ -162,6 +165,7 @@ static void retire_ended(struct session *s, struct tracked_thread *thread)
     int64_t cpu_delta = thread->final_cpu_ns - thread->last_cpu_ns;
     if (s->enabled && cpu_delta > 0)
         thread->cpu_ns += cpu_delta;
+    awaits_drain(s);
     offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_final(s, thread);
@@ -229,7 +233,7 @@ static long take_arrivals(struct session *s)
         s->threads[s->thread_count++] = t;
         if (s->enabled && t->start_cpu_ns > 0) {
             /* Its start (thread state, the GIL) ran no line of the program: outside it. */
-            struct counters amount = {0, (double)t->start_cpu_ns / 1e9, 0, 0, 0};
+            struct counters amount = {.native_s = (double)t->start_cpu_ns / 1e9};
             cputime_credit(s, t, NULL, &amount);
             s->retired_cpu_ns += t->start_cpu_ns;
         }
@@ -488,6 +492,7 @@ void helper_beat(struct session *s)
 {
     int64_t now_ns = threads_monotonic_ns();
     helper_update_threads(s, now_ns);
+    awaits_drain(s);
     size_t kept = 0, python_threads = 0;
     for (size_t i = 0; i < s->thread_count; i++) {
         struct tracked_thread *thread = s->threads[i];
@@ -571,6 +576,7 @@ void helper_delete_timers(struct session *s)
 
 void helper_finish_threads(struct session *s)
 {
+    awaits_drain(s);
     for (size_t i = 0; i < s->thread_count; i++) {
         offcpu_flush(s, s->threads[i]);
         cputime_drain(s, s->threads[i]);

@@ -298,6 +298,7 @@ void counters_add(struct counters *into, const struct counters *amount)
     into->system_s += amount->system_s;
     into->gil_wait_s += amount->gil_wait_s;
     into->idle_s += amount->idle_s;
+    into->await_s += amount->await_s;
 }
 
 double counters_total_s(const struct counters *counters)

@@ -19,6 +19,7 @@ struct counters {
     double system_s;
     double gil_wait_s;
     double idle_s; /* blocked waiting for work or for another thread (offcpu.c): outside the time */
+    double await_s; /* the part of system_s an asyncio task waited on its await (awaits.c) */
 };
 
 /* A value over the run, bounded: each point is the highest value reached in one bucket of

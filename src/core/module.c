@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "alloc_native.h"
+#include "awaits.h"
 #include "session.h"
 #include "threadstart.h"
 
@@ -173,7 +174,8 @@ static PyObject *core_start(PyObject *module, PyObject *config)
         PyErr_Format(PyExc_RuntimeError, "heatline could not start: %s", error);
         return NULL;
     }
-    if (threadstart_install() < 0) {
+    if (threadstart_install() < 0 || awaits_install() < 0) {
+        threadstart_uninstall();
         free(session_stop(NULL, 0));
         return NULL;
     }
@@ -269,6 +271,7 @@ static PyObject *core_stop(PyObject *module, PyObject *args)
 {
     (void)module;
     threadstart_uninstall();
+    awaits_uninstall();
     return document(args, session_stop, 0);
 }
 

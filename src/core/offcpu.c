@@ -1,6 +1,7 @@
 /* offcpu: see offcpu.h. */
 #include "offcpu.h"
 
+#include "awaits.h"
 #include "cputime.h"
 #include "frames.h"
 #include "threads.h"
@@ -16,7 +17,7 @@
 static void credit_off_cpu(struct session *s, struct tracked_thread *thread, const struct place *place,
                            int kind, int64_t off_ns)
 {
-    struct counters amount = {0, 0, 0, 0, 0};
+    struct counters amount = {0};
     if (kind == WAIT_GIL)
         amount.gil_wait_s = (double)off_ns / 1e9;
     else if (kind == WAIT_IDLE)
@@ -58,6 +59,12 @@ static int wait_kind_of(const struct session *s, const struct tracked_thread *th
     if (kind == WAIT_IDLE && (s->config.idle || (thread->tid == getpid() && main_thread_is_the_programs(s))))
         return WAIT_BLOCKED;
     return kind;
+}
+
+void offcpu_credit_wait(struct session *s, struct tracked_thread *thread, const struct place *place, int kind,
+                        int64_t off_ns)
+{
+    credit_off_cpu(s, thread, place, wait_kind_of(s, thread, kind), off_ns);
 }
 
 /* Blocked now: the off-CPU time goes where it waits, of the kind of its wait. */
@@ -103,6 +110,11 @@ static void hold(struct tracked_thread *thread, const struct place *place, int k
 void offcpu_flush(struct session *s, struct tracked_thread *thread)
 {
     settle_pending(s, thread, 0);
+    /* Waits in an event loop's selector that no look handed over: the loop thread's own. */
+    if (thread->awaits_held_ns > 0 && s->enabled)
+        offcpu_credit_wait(s, thread, thread->blocked_valid ? &thread->blocked : &thread->last, WAIT_IDLE,
+                           thread->awaits_held_ns);
+    thread->awaits_held_ns = 0;
 }
 
 int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns)
@@ -116,6 +128,10 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
     thread->last_wall_ns = now_ns;
     if (cpu_delta < 0)
         return -1; /* the id now names another thread */
+    /* Waits in an event loop's selector are credited by awaits.c, to the tasks that waited. */
+    int64_t awaited = awaits_off_cpu_ns(thread->tid, now_ns, cpu);
+    int64_t awaited_delta = awaited - thread->last_awaits_ns;
+    thread->last_awaits_ns = awaited;
     /* A native library's idle workers wait for work, not for the program. */
     if (!thread->thread_state) {
         if (s->enabled)
@@ -133,6 +149,10 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
     off_ns -= waited - held_part;
     if (!s->enabled)
         return 0;
+    if (awaited_delta > 0) { /* (below 0: its clock was given to a new thread of the same id) */
+        off_ns -= awaited_delta;
+        thread->awaits_held_ns += awaited_delta;
+    }
     s->cpu_wait_ns += waited;
     thread->cpu_ns += cpu_delta;
     if (off_ns <= 0)

@@ -19,6 +19,10 @@
 /* Measures and credits the thread's off-CPU time since the last beat. Returns -1 when the thread
  * is gone (or its id names another thread now). */
 int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now_ns);
+/* Credits `off_ns` of a wait of kind `kind` (enum wait_kind) at `place`, by the rules of
+ * idle waiting (awaits.c: an event loop's own wait, with no task waiting). */
+void offcpu_credit_wait(struct session *s, struct tracked_thread *thread, const struct place *place, int kind,
+                        int64_t off_ns);
 /* Credits what is still held (at stop, or when the thread ends). */
 void offcpu_flush(struct session *s, struct tracked_thread *thread);
 

@@ -142,6 +142,8 @@ static void write_counters(struct jsonw *w, const struct counters *c, double tot
     jsonw_double(w, c->gil_wait_s);
     jsonw_key(w, "idle_s");
     jsonw_double(w, c->idle_s);
+    jsonw_key(w, "await_s");
+    jsonw_double(w, c->await_s);
     if (total_s < 0)
         return;
     double scale = total_s > 0 ? 100.0 / total_s : 0;

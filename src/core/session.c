@@ -13,6 +13,7 @@
 
 #include "alloc_native.h"
 #include "alloc_python.h"
+#include "awaits.h"
 #include "codecache.h"
 #include "frames.h"
 #include "helper.h"
@@ -55,6 +56,7 @@ static void after_fork_child(void)
 {
     memsample_after_fork_child();
     alloc_native_after_fork_child();
+    awaits_after_fork_child();
     session = NULL;
     sampler_set_enabled(0);
 }

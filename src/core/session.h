@@ -107,6 +107,9 @@ struct tracked_thread {
     int64_t pending_off_ns;
     struct place pending_place;
     int pending_kind;
+    /* awaits.c: the off-CPU time it spent in an event loop's selector */
+    int64_t last_awaits_ns; /* its await clock at the last beat */
+    int64_t awaits_held_ns; /* left out of its off-CPU time, not credited by a look yet */
 };
 
 struct session {

@@ -25,7 +25,8 @@ from .report.stacks import merge_stacks
 
 ENV = "HEATLINE_RUN"
 DIR_PREFIX = "heatline-run-"
-TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+# await_s is the part of system_s that asyncio tasks waited on their awaits: added up like it.
+TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s", "await_s")
 # The seconds that have a share of the time beside them (idle waiting is apart from the time).
 PERCENT_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s")
 KINDS = ("python_s", "native_s", "system_s")
@@ -180,7 +181,7 @@ def _shifted(timeline: Optional[list[list[float]]], start_s: float) -> Optional[
 
 
 def _entry_seconds(entry: dict[str, Any]) -> float:
-    return sum(entry.get(key, 0) for key in TIME_KEYS)
+    return sum(entry.get(key, 0) for key in TIME_KEYS if key != "await_s")
 
 
 def _weighted(a: Optional[float], a_s: float, b: Optional[float], b_s: float) -> Optional[float]:

@@ -53,13 +53,14 @@ static void test_functions_are_keyed_by_file_name_and_first_line(void)
 
 static void test_counters_add_and_total(void)
 {
-    struct counters sum = {0, 0, 0, 0, 0};
-    struct counters amount = {1, 2, 3, 4, 5};
+    struct counters sum = {0};
+    struct counters amount = {1, 2, 3, 4, 5, 1.5};
     counters_add(&sum, &amount);
     counters_add(&sum, &amount);
-    CHECK(sum.python_s == 2 && sum.native_s == 4 && sum.system_s == 6 && sum.gil_wait_s == 8 && sum.idle_s == 10);
+    CHECK(sum.python_s == 2 && sum.native_s == 4 && sum.system_s == 6 && sum.gil_wait_s == 8 && sum.idle_s == 10 &&
+          sum.await_s == 3);
     CHECK(counters_total_s(&sum) == 12); /* GIL wait and idle waiting are beside the total, not in it */
-    CHECK(counters_all_s(&sum) == 30);
+    CHECK(counters_all_s(&sum) == 30); /* await time is a part of the system time, not beside it */
 }
 
 static void test_timeline_keeps_the_peak_of_each_bucket_and_stays_bounded(void)

@@ -208,7 +208,7 @@ static void test_stacks_are_written_root_first_with_their_own_values(void)
     struct stack_frame inner = {file, linetable_intern(table, "work"), 1, 2, 1};
     uint32_t path[] = {stacks_frame(stacks, &outer), stacks_cut_frame(stacks), stacks_frame(stacks, &inner)};
     struct stack_ref ref = stacks_intern(stacks, path, 3);
-    struct counters amount = {0.5, 0.25, 0, 0, 0};
+    struct counters amount = {0.5, 0.25, 0, 0, 0, 0};
     stacks_credit_time(stacks, ref, &amount);
     stacks_count_sample(stacks, ref);
     stacks_intern(stacks, path, 1); /* interned, never credited: not written */
@@ -221,7 +221,7 @@ static void test_stacks_are_written_root_first_with_their_own_values(void)
     CHECK(has(document, "{\"function\":\"[frames cut]\",\"file\":null,\"line\":null,\"first_line\":null,\"program\":false}"));
     CHECK(has(document, "{\"function\":\"work\",\"file\":\""));
     CHECK(has(document, "\"stacks\":[{\"frames\":[0,1,2],\"samples\":1,\"python_s\":0.5,\"native_s\":0.25,"
-                        "\"system_s\":0,\"gil_wait_s\":0,\"idle_s\":0,\"alloc_mb\":null,\"copy_mb\":null,\"peak_mb\":null}]"));
+                        "\"system_s\":0,\"gil_wait_s\":0,\"idle_s\":0,\"await_s\":0,\"alloc_mb\":null,\"copy_mb\":null,\"peak_mb\":null}]"));
     free(document);
     stacks_free(stacks);
     linetable_free(table);

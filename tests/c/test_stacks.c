@@ -27,7 +27,7 @@ static void test_stacks_are_interned_once_and_read_back_root_first(void)
     uint32_t read[STACKS_MAX_DEPTH + 1];
     CHECK(stacks_path(stacks, deep.id, read) == 2 && read[0] == a && read[1] == b);
     CHECK(stacks_path(stacks, STACKS_ROOT, read) == 0);
-    struct counters amount = {1, 2, 3, 4, 5};
+    struct counters amount = {1, 2, 3, 4, 5, 0};
     stacks_credit_time(stacks, deep, &amount);
     stacks_count_sample(stacks, deep);
     stacks_credit_alloc(stacks, shallow, 1000);
@@ -49,7 +49,7 @@ static void test_a_full_table_credits_the_longest_prefix_held(void)
     struct stack_frame recurse = frame_of(3, 5);
     for (size_t i = 0; i < 200; i++)
         path[i] = stacks_frame(stacks, &recurse);
-    struct counters second = {1, 0, 0, 0, 0};
+    struct counters second = {1, 0, 0, 0, 0, 0};
     for (size_t depth = 1; depth <= 200; depth++) {
         struct stack_ref ref = stacks_intern(stacks, path, depth);
         CHECK(ref.merged == (depth >= 64));

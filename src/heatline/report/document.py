@@ -274,6 +274,19 @@ def idle_s(doc: dict[str, Any]) -> float:
     return doc["totals"].get("idle_s") or 0.0
 
 
+AWAIT_MEANING = ("of the system time was asyncio tasks waiting on their awaits, on the await lines (the event "
+                 "loop's wait split among the tasks waiting at once)")
+
+
+def await_s(doc: dict[str, Any]) -> float:
+    """totals.await_s: 0 in a document written before await time was told apart."""
+    return doc["totals"].get("await_s") or 0.0
+
+
+def await_summary(doc: dict[str, Any]) -> str:
+    return f"{numbers.seconds(await_s(doc))} {AWAIT_MEANING}"
+
+
 def idle_summary(doc: dict[str, Any]) -> str:
     return f"{numbers.seconds(idle_s(doc))} {IDLE_MEANING}"
 

@@ -31,6 +31,8 @@ from .document import (
     allocated_summary,
     cpu_wait_summary,
     elapsed_summary,
+    await_s,
+    await_summary,
     idle_s,
     idle_summary,
     lasting_mb,
@@ -189,6 +191,12 @@ def _measure_columns(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "gil", "GIL wait", "percent",
             "time ready to run Python while another thread held the GIL (beside the total, not in it)",
             lambda entry: _shown_number(entry["gil_wait_percent"], 1)))
+    if measured("await_s"):
+        columns.append(_column(
+            "await", "await s", "mb",
+            "seconds asyncio tasks waited on this line's await (the event loop's wait split among the"
+            " tasks waiting at once); a part of the line's system time",
+            lambda entry: _shown_number(entry.get("await_s"), 2)))
     if measured("idle_s"):
         columns.append(_column(
             "idle", "idle s", "mb",
@@ -280,6 +288,8 @@ def _facts(doc: dict[str, Any]) -> list[list[str]]:
     facts.append(["time", f"{split}, GIL wait {numbers.seconds(totals['gil_wait_s'])}"])
     if cpu_wait_s:
         facts.append(["CPU wait", cpu_wait_summary(cpu_wait_s)])
+    if await_s(doc):
+        facts.append(["await", await_summary(doc)])
     if idle_s(doc):
         facts.append(["idle", idle_summary(doc)])
     if totals["outside_program_s"] > 0:

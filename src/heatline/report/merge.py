@@ -21,7 +21,8 @@ from typing import Any, Optional
 from .. import _processes
 from .stacks import merge_stacks
 
-TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+# await_s is the part of system_s that asyncio tasks waited on their awaits: added up like it.
+TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s", "await_s")
 KINDS = ("python_s", "native_s", "system_s")
 # Totals that add up over runs, besides the kinds of time and GIL wait.
 SUMMED_TOTALS = ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s")

@@ -34,6 +34,7 @@ VALUES = (
     StackValue("system_s", "system", "nanoseconds", 1e9, False),
     StackValue("gil_wait_s", "gil_wait", "nanoseconds", 1e9, False),
     StackValue("idle_s", "idle", "nanoseconds", 1e9, False),
+    StackValue("await_s", "await", "nanoseconds", 1e9, False),
     StackValue("alloc_mb", "alloc", "bytes", MB, True),
     StackValue("copy_mb", "copy", "bytes", MB, True),
     StackValue("peak_mb", "peak", "bytes", MB, True),

@@ -32,6 +32,8 @@ from .document import (
     allocated_summary,
     cpu_wait_summary,
     elapsed_summary,
+    await_s,
+    await_summary,
     idle_s,
     idle_summary,
     gpu_note,
@@ -203,7 +205,13 @@ _IDLE_COLUMN = _OptionalColumn(
     "seconds threads other than the main one waited here for work or for another thread (a lock,"
     " condition, queue, selector or pipe); not in the percentages (--idle counts it as system time)",
     _seconds_cell)
+_AWAIT_COLUMN = _OptionalColumn(
+    "await_s", "await",
+    "seconds asyncio tasks waited on this line's await (the event loop's wait split among the tasks"
+    " waiting at once); a part of the line's system time",
+    _seconds_cell)
 _OPTIONAL_COLUMNS = (
+    _AWAIT_COLUMN,
     _IDLE_COLUMN,
     _ALLOC_COLUMN,
     _PYTHON_SHARE_COLUMN,
@@ -368,6 +376,8 @@ def _header(doc: dict[str, Any], view: _View) -> RenderableType:
     facts.add_row("time", _time_split(doc["totals"]))
     if cpu_wait_s:
         facts.add_row("CPU wait", cpu_wait_summary(cpu_wait_s))
+    if await_s(doc):
+        facts.add_row("await", await_summary(doc))
     if idle_s(doc):
         facts.add_row("idle", idle_summary(doc))
     outside_s = doc["totals"]["outside_program_s"]
