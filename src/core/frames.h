@@ -102,6 +102,14 @@ void frames_free_code_copy(struct code_copy *copy);
  * code running elsewhere is native, whatever the current bytecode. Returns 0 or -1. */
 int frames_interpreter_code(uintptr_t *start, uintptr_t *end);
 
+/* The functions of the interpreter's machine code that do its own work to run Python code (calling
+ * Python functions and classes, making and freeing objects, attribute lookups, garbage
+ * collection), from its symbol table: time there is Python time even under a call instruction;
+ * time in the interpreter's other functions under a call instruction is a builtin's (sorted,
+ * str.join): native. Returns how many ranges (at most `capacity`), or -1 when the symbols could
+ * not be read. Reads the file: at start only. */
+long frames_interpreter_machinery(uintptr_t *starts, uintptr_t *ends, size_t capacity);
+
 /* Whether `address` lies inside the interpreter's GIL state (futex waits there are GIL waits). */
 int frames_address_in_gil(uintptr_t address);
 

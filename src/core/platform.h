@@ -26,6 +26,13 @@ uintptr_t platform_interrupted_address(const void *signal_context);
  * Returns 0, or -1 if no loaded object has it. */
 int platform_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end);
 
+/* The functions of the loaded object that contains `address` whose names `wanted` accepts, from
+ * its symbol table (the file's .symtab, or its .dynsym when stripped): their address ranges in
+ * starts/ends (at most `capacity`, in the file's order). Returns how many, or -1 when the object
+ * or its symbols could not be read. Reads the file: call it at start only. */
+long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), uintptr_t *starts, uintptr_t *ends,
+                           size_t capacity);
+
 /* The dynamic loader's code: where __tls_get_addr runs when a shared library reads its
  * thread-local variables (a shared libpython reads its thread state so, while running bytecode).
  * Returns 0, or -1 if it was not found. */

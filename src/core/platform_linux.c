@@ -4,9 +4,15 @@
 #include "platform.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <ucontext.h>
+#include <stdio.h>
 #include <unistd.h>
 
 int platform_read_memory(void *dst, uintptr_t src, size_t len)
@@ -42,6 +48,8 @@ struct segment_search {
     uintptr_t start;
     uintptr_t end;
     int found;
+    uintptr_t bias;   /* the object's load address */
+    char path[4096];  /* its file ("" for the program: /proc/self/exe) */
 };
 
 static int find_segment(struct dl_phdr_info *info, size_t size, void *argument)
@@ -58,6 +66,8 @@ static int find_segment(struct dl_phdr_info *info, size_t size, void *argument)
             search->start = start;
             search->end = end;
             search->found = 1;
+            search->bias = info->dlpi_addr;
+            snprintf(search->path, sizeof search->path, "%s", info->dlpi_name ? info->dlpi_name : "");
             return 1;
         }
     }
@@ -67,7 +77,7 @@ static int find_segment(struct dl_phdr_info *info, size_t size, void *argument)
 
 int platform_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end)
 {
-    struct segment_search search = {address, 0, 0, 0};
+    struct segment_search search = {.address = address};
     dl_iterate_phdr(find_segment, &search);
     if (!search.found)
         return -1;
@@ -80,4 +90,100 @@ int platform_loader_code(uintptr_t *start, uintptr_t *end)
 {
     void *tls_get_addr = dlsym(RTLD_DEFAULT, "__tls_get_addr");
     return tls_get_addr ? platform_code_segment_of((uintptr_t)tls_get_addr, start, end) : -1;
+}
+
+/* The executable sections whose names `wanted` accepts (the PLT's stubs have no symbols). */
+static long wanted_sections(const uint8_t *file, size_t size, uintptr_t bias, int (*wanted)(const char *name),
+                            uintptr_t *starts, uintptr_t *ends, size_t capacity)
+{
+    const ElfW(Ehdr) *header = (const ElfW(Ehdr) *)file;
+    if (header->e_shoff == 0 || header->e_shentsize != sizeof(ElfW(Shdr)) || header->e_shstrndx >= header->e_shnum ||
+        header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > size)
+        return 0;
+    const ElfW(Shdr) *sections = (const ElfW(Shdr) *)(file + header->e_shoff);
+    const ElfW(Shdr) *names = &sections[header->e_shstrndx];
+    if (names->sh_offset + names->sh_size > size)
+        return 0;
+    long found = 0;
+    for (size_t i = 0; i < header->e_shnum && (size_t)found < capacity; i++) {
+        const ElfW(Shdr) *section = &sections[i];
+        if (!(section->sh_flags & SHF_EXECINSTR) || section->sh_name >= names->sh_size ||
+            !memchr(file + names->sh_offset + section->sh_name, 0, names->sh_size - section->sh_name) ||
+            !wanted((const char *)file + names->sh_offset + section->sh_name))
+            continue;
+        starts[found] = bias + section->sh_addr;
+        ends[found] = starts[found] + section->sh_size;
+        found++;
+    }
+    return found;
+}
+
+/* The symbol table of an ELF file mapped at `file` (`size` bytes) of type `type`, with its string
+ * table; 0, or -1 when it has none. */
+static int symbol_table(const uint8_t *file, size_t size, uint32_t type, const ElfW(Sym) **symbols, size_t *count,
+                        const char **names, size_t *names_size)
+{
+    const ElfW(Ehdr) *header = (const ElfW(Ehdr) *)file;
+    if (header->e_shoff == 0 || header->e_shentsize != sizeof(ElfW(Shdr)) ||
+        header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > size)
+        return -1;
+    const ElfW(Shdr) *sections = (const ElfW(Shdr) *)(file + header->e_shoff);
+    for (size_t i = 0; i < header->e_shnum; i++) {
+        const ElfW(Shdr) *table = &sections[i];
+        if (table->sh_type != type || table->sh_link >= header->e_shnum || table->sh_entsize != sizeof(ElfW(Sym)))
+            continue;
+        const ElfW(Shdr) *strings = &sections[table->sh_link];
+        if (table->sh_offset + table->sh_size > size || strings->sh_offset + strings->sh_size > size)
+            return -1;
+        *symbols = (const ElfW(Sym) *)(file + table->sh_offset);
+        *count = table->sh_size / sizeof(ElfW(Sym));
+        *names = (const char *)(file + strings->sh_offset);
+        *names_size = strings->sh_size;
+        return 0;
+    }
+    return -1;
+}
+
+long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), uintptr_t *starts, uintptr_t *ends,
+                           size_t capacity)
+{
+    struct segment_search search = {.address = address};
+    dl_iterate_phdr(find_segment, &search);
+    if (!search.found)
+        return -1;
+    int fd = open(search.path[0] ? search.path : "/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    struct stat status;
+    if (fd < 0 || fstat(fd, &status) != 0 || (size_t)status.st_size < sizeof(ElfW(Ehdr))) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    size_t size = (size_t)status.st_size;
+    const uint8_t *file = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (file == MAP_FAILED)
+        return -1;
+    const ElfW(Sym) *symbols;
+    const char *names;
+    size_t count, names_size;
+    long found = -1;
+    if (memcmp(file, ELFMAG, SELFMAG) == 0 &&
+        (symbol_table(file, size, SHT_SYMTAB, &symbols, &count, &names, &names_size) == 0 ||
+         symbol_table(file, size, SHT_DYNSYM, &symbols, &count, &names, &names_size) == 0)) {
+        found = 0;
+        for (size_t i = 0; i < count && (size_t)found < capacity; i++) {
+            const ElfW(Sym) *symbol = &symbols[i];
+            if (ELF64_ST_TYPE(symbol->st_info) != STT_FUNC || symbol->st_size == 0 || symbol->st_value == 0 ||
+                symbol->st_name >= names_size || !memchr(names + symbol->st_name, 0, names_size - symbol->st_name))
+                continue;
+            if (!wanted(names + symbol->st_name))
+                continue;
+            starts[found] = search.bias + symbol->st_value;
+            ends[found] = starts[found] + symbol->st_size;
+            found++;
+        }
+        found += wanted_sections(file, size, search.bias, wanted, starts + found, ends + found, capacity - (size_t)found);
+    }
+    munmap((void *)file, size);
+    return found;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,6 +34,37 @@ static int in_interpreter_code(uintptr_t address)
         if (address >= interpreter_code[i].start && address < interpreter_code[i].end)
             return 1;
     return 0;
+}
+
+static struct code_range machinery[SAMPLER_MACHINERY_RANGES]; /* ascending, not overlapping */
+static size_t machinery_count;
+
+static int in_machinery(uintptr_t address)
+{
+    size_t low = 0, high = machinery_count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (address < machinery[middle].start)
+            high = middle;
+        else if (address >= machinery[middle].end)
+            low = middle + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static int compare_ranges(const void *a, const void *b)
+{
+    const struct code_range *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+void sampler_set_machinery(const struct code_range *ranges, size_t count)
+{
+    machinery_count = count < SAMPLER_MACHINERY_RANGES ? count : SAMPLER_MACHINERY_RANGES;
+    memcpy(machinery, ranges, machinery_count * sizeof *ranges);
+    qsort(machinery, machinery_count, sizeof *machinery, compare_ranges);
 }
 
 /* Arms the timer for a random moment in the stratum after `stratum`. */
@@ -90,6 +122,8 @@ static void on_timer_signal(int signo, siginfo_t *info, void *ucontext)
                 uintptr_t address = platform_interrupted_address(ucontext);
                 if (record->stack.state == SAMPLE_PYTHON && address && !in_interpreter_code(address))
                     record->stack.state = SAMPLE_NATIVE;
+                else if (record->stack.state == SAMPLE_NATIVE && address && in_machinery(address))
+                    record->stack.state = SAMPLE_PYTHON; /* the interpreter calling Python code */
             }
             atomic_store_explicit(&self->head, head + 1, memory_order_release);
         }

@@ -70,6 +70,12 @@ struct code_range {
     uintptr_t end;
 };
 void sampler_set_interpreter_code(const struct code_range *ranges, size_t count);
+/* The interpreter's functions that do its own work to run Python code (frames.h,
+ * frames_interpreter_machinery): a sample on a call instruction interrupted in one of them is
+ * Python time, not the native time of a builtin the line called. At most SAMPLER_MACHINERY_RANGES;
+ * none known (0): every sample on a call instruction is native, as before symbols were read. */
+#define SAMPLER_MACHINERY_RANGES 2048
+void sampler_set_machinery(const struct code_range *ranges, size_t count);
 
 void sampler_set_enabled(int enabled);
 int sampler_is_enabled(void);
