@@ -169,13 +169,19 @@ static PyObject *core_start(PyObject *module, PyObject *config)
         session_config_free(&parsed);
         return NULL;
     }
+    /* Before the session: it imports selectors, work that is heatline's, not the program's. */
+    if (awaits_install() < 0) {
+        session_config_free(&parsed);
+        return NULL;
+    }
     char error[ERROR_SIZE];
     if (session_start(&parsed, error, sizeof error) < 0) {
+        awaits_uninstall();
         PyErr_Format(PyExc_RuntimeError, "heatline could not start: %s", error);
         return NULL;
     }
-    if (threadstart_install() < 0 || awaits_install() < 0) {
-        threadstart_uninstall();
+    if (threadstart_install() < 0) {
+        awaits_uninstall();
         free(session_stop(NULL, 0));
         return NULL;
     }

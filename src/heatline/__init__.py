@@ -21,12 +21,21 @@ import os
 import sys
 from typing import Any, Callable, Optional, TypeVar
 
-# report is imported here so that `heatline.report.render_text(...)` works after `import heatline`;
-# it costs json and report/document.py only (rich waits until a report is rendered).
-from . import _core, _session, report
+from . import _core, _session
 
 __version__ = _session.VERSION
 __all__ = ["start", "stop", "profiling", "profile", "is_running", "report", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    """`heatline.report` is imported at its first use, so that `heatline.report.render_text(...)`
+    works after `import heatline` while a profiled run does not pay for the report package at its
+    start (PEP 562)."""
+    if name == "report":
+        import importlib
+
+        return importlib.import_module(".report", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -125,6 +134,8 @@ def _report_at_exit() -> None:
     if not _decorator_documents:
         return
     for document in _decorator_documents:
+        from . import report
+
         report.render_text(document, sys.stderr)
 
 

@@ -21,7 +21,6 @@ import signal
 import tempfile
 from typing import Any, Iterable, Optional
 
-from .report.stacks import merge_stacks
 
 ENV = "HEATLINE_RUN"
 DIR_PREFIX = "heatline-run-"
@@ -348,6 +347,8 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
     merged["warnings"] = warnings
     total_s = sum(totals[key] for key in KINDS)
     merged["files"] = _merge_files(documents, total_s, first.get("elapsed_s") or 0.0)
+    from .report.stacks import merge_stacks  # here: a run without children never needs it
+
     merged["stacks"] = merge_stacks(documents, highest)
     if children and first.get("message") and samples.get("cpu"):
         merged["message"] = None

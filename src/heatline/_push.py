@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import _processes
@@ -40,12 +39,13 @@ SIDECAR_POLL_S = 0.1
 SIDECAR_STOP_GRACE_S = 2.0
 
 
-@dataclass
 class Pushed:
     """What the pushes so far covered: up to which time, and each stack's sums."""
-    until_unix: int
-    elapsed_s: float
-    sums: Sums = field(default_factory=dict)
+
+    def __init__(self, until_unix: int, elapsed_s: float, sums: Optional[Sums] = None) -> None:
+        self.until_unix = until_unix
+        self.elapsed_s = elapsed_s
+        self.sums: Sums = {} if sums is None else sums
 
     def save(self, path: str) -> None:
         temporary = path + ".tmp"

@@ -11,7 +11,6 @@ import dis
 import json
 import opcode
 import os
-import platform
 import site
 import sys
 import sysconfig
@@ -138,7 +137,7 @@ def engine_config(options: Options, *, program: str, argv: Sequence[str], progra
         "call_opcodes": call_opcodes(),
         "program": program,
         "argv": [str(arg) for arg in argv],
-        "python_version": platform.python_version(),
+        "python_version": sys.version.split()[0],  # what platform.python_version() reads
         "heatline_version": VERSION,
     }
 

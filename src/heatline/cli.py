@@ -27,7 +27,7 @@ import traceback
 import types
 from typing import Any, Callable, Iterable, NamedTuple, NoReturn, Optional, Sequence, TextIO
 
-from . import _core, _push, _session
+from . import _core, _session
 from .report import push as pyroscope
 
 EXIT_USAGE = 2
@@ -725,6 +725,8 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
     atexit.register(_finish_at_exit)
     builtins.profile = _profile_builtin()  # type: ignore[attr-defined]
     if args.push is not None:
+        from . import _push  # here: most runs push nothing
+
         _pusher = _push.Pusher(pyroscope.Target(args.push, args.app, tuple(args.label), args.push_timeout),
                                args.push_interval)
     try:

@@ -17,8 +17,7 @@ import math
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from .pprof import NOT_ADDITIVE
 from .stacks import VALUES, frame_key
@@ -42,8 +41,7 @@ StackKey = tuple[tuple[Any, ...], ...]
 Sums = dict[StackKey, dict[str, float]]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A Pyroscope server and what the pushes are filed under there."""
     url: str
     app: str

@@ -6,16 +6,14 @@ and the Pyroscope push all take their vocabulary from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 MB = 1 << 20
 CUT_FRAME = "[frames cut]"
 NO_FRAME = "[no Python frame]"
 
 
-@dataclass(frozen=True)
-class StackValue:
+class StackValue(NamedTuple):
     """One value a stack carries: its key in the document, a name for formats that need one
     (pprof's sample type, speedscope's profile), the unit there, and how to get there from the
     document's unit."""
@@ -48,8 +46,7 @@ TIME = StackValue("time_s", "time", "nanoseconds", 1e9, False)
 EXPORT_VALUES = (VALUES[0], TIME, *VALUES[1:])
 
 
-@dataclass(frozen=True)
-class Stack:
+class Stack(NamedTuple):
     frames: tuple[dict[str, Any], ...]  # root first
     values: dict[str, Any]              # the stack entry: its value keys (None: not measured)
 
