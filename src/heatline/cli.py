@@ -28,7 +28,7 @@ import types
 from typing import Any, Callable, Iterable, NamedTuple, NoReturn, Optional, Sequence, TextIO
 
 from . import _core, _session
-from .report import push as pyroscope
+from . import _push_options as push_options
 
 EXIT_USAGE = 2
 # What an output option writes when no --outfile names a file: HTML goes to a file, not among
@@ -122,13 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
         "send the profile to a Pyroscope server as pprof (its /ingest API): at the end of the run, "
         "or every interval while it runs. A push that fails is one line on stderr; the program's "
         "exit status and the local report do not change. A push waits "
-        f"{pyroscope.DEFAULT_TIMEOUT_S:g} s at most for the server (${pyroscope.TIMEOUT_ENV} sets another).")
-    pushing.add_argument("--push", metavar="URL", type=_checked(pyroscope.check_url),
+        f"{push_options.DEFAULT_TIMEOUT_S:g} s at most for the server (${push_options.TIMEOUT_ENV} sets another).")
+    pushing.add_argument("--push", metavar="URL", type=_checked(push_options.check_url),
                          help="the server, e.g. http://localhost:4040")
-    pushing.add_argument("--app", metavar="NAME", type=_checked(pyroscope.check_app),
+    pushing.add_argument("--app", metavar="NAME", type=_checked(push_options.check_app),
                          help="the application's name there (required with --push)")
     pushing.add_argument("--label", metavar="KEY=VALUE", action="append", default=[],
-                         type=_checked(pyroscope.parse_label),
+                         type=_checked(push_options.parse_label),
                          help="a label of every push, e.g. env=staging (repeatable)")
     pushing.add_argument("--push-interval", metavar="SECONDS", type=float,
                          help="push a profile of each interval while the program runs (at least "
@@ -218,7 +218,7 @@ def parse_options(argv: Sequence[str]) -> tuple[argparse.Namespace, _session.Opt
     if args.push_interval is not None and not low <= args.push_interval <= high:
         parser.error(f"--push-interval must be between {low:g} and {high:g} seconds")
     try:
-        args.push_timeout = pyroscope.timeout_from_environment() if args.push else None
+        args.push_timeout = push_options.timeout_from_environment() if args.push else None
     except ValueError as error:
         parser.error(str(error))
     options = _session.Options(
@@ -726,6 +726,7 @@ def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
     builtins.profile = _profile_builtin()  # type: ignore[attr-defined]
     if args.push is not None:
         from . import _push  # here: most runs push nothing
+        from .report import push as pyroscope
 
         _pusher = _push.Pusher(pyroscope.Target(args.push, args.app, tuple(args.label), args.push_timeout),
                                args.push_interval)
