@@ -260,8 +260,11 @@ class Profile:
         if doc["profiled_functions"] is None:
             assert close(in_files + totals["outside_program_s"], total), (in_files, totals)
         else:
-            # Restricted to decorated functions: the other lines are left out of the files.
-            assert in_files + totals["outside_program_s"] <= total * (1 + 1e-9), (in_files, totals)
+            # Restricted to decorated functions: the other lines are left out of the files. Each
+            # figure is written to 9 significant digits, so the parts may exceed the written total
+            # by a few parts in 10^9 each (1.1206578128 + 0.005029284 against 1.1256870901 failed
+            # a bound of 1e-9).
+            assert in_files + totals["outside_program_s"] <= total * (1 + 1e-6), (in_files, totals)
         for key in COUNTERS:
             in_threads = sum(thread[key] for thread in doc["threads"])
             assert close(in_threads, totals[key]), (key, in_threads, totals[key])
