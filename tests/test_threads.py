@@ -78,9 +78,13 @@ def test_main_thread_waiting_in_join_gets_system_time_not_cpu_or_gil_wait(two_th
 def test_each_thread_entry_carries_that_threads_cpu_time(two_threads):
     for name in ("light", "heavy"):
         truth = two_threads.truth[name]
-        thread = two_threads.profile.thread({truth["ident"], truth["native_id"]})
-        assert thread is not None, (name, two_threads.profile["threads"])
-        assert_seconds_match(time_s(thread), truth["cpu_s"], f"{name} thread")
+        ids = {truth["ident"], truth["native_id"]}
+        entries = [thread for thread in two_threads.profile["threads"] if thread["tid"] in ids]
+        assert entries, (name, two_threads.profile["threads"])
+        # One thread may have two entries: found by the helper's scan of /proc while its own
+        # registration was still on its way (seen once under ASan on a loaded machine: 0.002 s in
+        # one entry); together they carry its time.
+        assert_seconds_match(sum(time_s(thread) for thread in entries), truth["cpu_s"], f"{name} thread")
 
 
 def test_gil_wait_goes_to_the_waiting_threads_line(two_threads):
