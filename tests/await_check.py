@@ -11,7 +11,7 @@ import sys
 
 PROGRAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "await_truth.py")
 # The lines whose tasks waited, each against its tasks' shares of the time waited.
-AWAIT_LINES = ("timed", "gather-long", "gather-short", "gather-sleeps", "wait-for", "await-task", "pause")
+AWAIT_LINES = ("timed", "gather-long", "gather-short", "gather-sleeps", "wait-for", "await-task", "pause", "beside")
 # The lines of tasks that waited for other tasks (a gather of the program's coroutines,
 # asyncio.wait, a TaskGroup): the wait is the awaited tasks', none of it theirs.
 PASSING_LINES = ("gather", "wait", "group")
@@ -49,6 +49,13 @@ def check(doc, truth):
     for name in PASSING_LINES:
         assert line(name)["await_s"] <= LOOP_LINE_MAX_S, (
             f"{name} line passes its wait down, yet awaited {line(name)['await_s']:.3f} s")
+    # A selector a coroutine calls itself blocks the loop: its line's wait (system time in the
+    # main thread, idle in the loop's own thread, by the idle rule), no await.
+    blocking = line("blocking")
+    blocked_s = blocking["system_s"] + blocking.get("idle_s", 0.0)
+    assert blocking["await_s"] <= LOOP_LINE_MAX_S, f"the blocking line awaited {blocking['await_s']:.3f} s"
+    assert abs(blocked_s - truth["blocking_s"]) <= RELATIVE_MARGIN * truth["blocking_s"] + ABSOLUTE_MARGIN_S, (
+        f"blocking line: waited {blocked_s:.3f} s, it blocked {truth['blocking_s']:.3f} s")
     run = line("run")
     run_s = run["python_s"] + run["native_s"] + run["system_s"]
     assert run_s <= LOOP_LINE_MAX_S, f"the asyncio.run line kept {run_s:.3f} s"

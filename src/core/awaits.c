@@ -202,7 +202,7 @@ int64_t awaits_off_cpu_ns(pid_t tid, int64_t now_ns, int64_t cpu_now)
 
 /* ---- looking at the loop's tasks (with the GIL) --------------------------------------------- */
 
-static PyObject *name_all_tasks, *name_get_running_loop, *name_fut_waiter, *name_get_coro,
+static PyObject *name_all_tasks, *name_current_task, *name_get_running_loop, *name_fut_waiter, *name_get_coro,
     *name_cr_await, *name_gi_yieldfrom, *name_ag_await, *module_asyncio_events, *module_asyncio_tasks;
 
 static int intern_names(void)
@@ -210,6 +210,7 @@ static int intern_names(void)
     if (name_all_tasks)
         return 0;
     name_all_tasks = PyUnicode_InternFromString("all_tasks");
+    name_current_task = PyUnicode_InternFromString("current_task");
     name_get_running_loop = PyUnicode_InternFromString("_get_running_loop");
     name_fut_waiter = PyUnicode_InternFromString("_fut_waiter");
     name_get_coro = PyUnicode_InternFromString("get_coro");
@@ -218,7 +219,7 @@ static int intern_names(void)
     name_ag_await = PyUnicode_InternFromString("ag_await");
     module_asyncio_events = PyUnicode_InternFromString("asyncio.events");
     module_asyncio_tasks = PyUnicode_InternFromString("asyncio.tasks");
-    return name_all_tasks && name_get_running_loop && name_fut_waiter && name_get_coro && name_cr_await &&
+    return name_all_tasks && name_current_task && name_get_running_loop && name_fut_waiter && name_get_coro && name_cr_await &&
                    name_gi_yieldfrom && name_ag_await && module_asyncio_events && module_asyncio_tasks
                ? 0
                : -1;
@@ -242,7 +243,9 @@ static PyObject *call_in_module(PyObject *module_name, PyObject *name, PyObject 
     return result;
 }
 
-/* The event loop running in this thread (a new reference), or NULL. */
+/* The event loop running in this thread (a new reference), or NULL; NULL too while one of its
+ * tasks runs: a selector a coroutine calls itself blocks the loop, and that wait is the
+ * coroutine's line's, not the waiting tasks'. */
 static PyObject *running_loop(void)
 {
     PyObject *loop = call_in_module(module_asyncio_events, name_get_running_loop, NULL);
@@ -250,6 +253,13 @@ static PyObject *running_loop(void)
         Py_DECREF(loop);
         return NULL;
     }
+    PyObject *task = loop ? call_in_module(module_asyncio_tasks, name_current_task, loop) : NULL;
+    if (task && task != Py_None) {
+        Py_DECREF(task);
+        Py_DECREF(loop);
+        return NULL;
+    }
+    Py_XDECREF(task);
     return loop;
 }
 

@@ -10,6 +10,7 @@ the wall time of all the phases together.
 """
 import asyncio
 import json
+import selectors
 import sys
 import threading
 import time
@@ -55,6 +56,20 @@ def burn(seconds):
         pass
 
 
+async def beside_a_blocked_loop():
+    began = time.monotonic()
+    await asyncio.sleep(MIDDLE_S + SHORT_S)  # line: beside
+    return time.monotonic() - began
+
+
+async def blocking():
+    """Blocks the loop in a selector of its own: the loop does not wait, this line does."""
+    began = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        selector.select(MIDDLE_S)  # line: blocking
+    return time.monotonic() - began
+
+
 async def compute_and_wait(truth):
     for _ in range(5):
         began = time.thread_time()
@@ -86,6 +101,10 @@ async def main(truth):
             group.create_task(timed(SHORT_S))
             group.create_task(timed(LONG_S))
         truth["timed_await_s"] += time.monotonic() - began
+    # While a coroutine blocks the loop in a selector of its own, the loop waits for nothing:
+    # the sleeping task awaits only what is left after the block.
+    beside_s, blocked_s = await asyncio.gather(beside_a_blocked_loop(), blocking())
+    truth["beside_await_s"], truth["blocking_s"] = beside_s - blocked_s, blocked_s
     task = asyncio.ensure_future(asyncio.sleep(SHORT_S))
     began = time.monotonic()
     await task  # line: await-task
@@ -96,13 +115,13 @@ async def main(truth):
 def run(truth):
     began = time.monotonic()
     asyncio.run(main(truth))  # line: run
-    truth["waited_s"] = time.monotonic() - began - truth["burn_cpu_s"]
+    truth["waited_s"] = time.monotonic() - began - truth["burn_cpu_s"] - truth["blocking_s"]
 
 
-truth = {"burn_cpu_s": 0.0, "pause_await_s": 0.0}
+truth = {"burn_cpu_s": 0.0, "pause_await_s": 0.0, "blocking_s": 0.0}
 run(truth)
 # The same loop again in a thread of its own.
-in_thread = {"burn_cpu_s": 0.0, "pause_await_s": 0.0}
+in_thread = {"burn_cpu_s": 0.0, "pause_await_s": 0.0, "blocking_s": 0.0}
 worker = threading.Thread(target=run, args=(in_thread,))
 worker.start()
 worker.join()  # line: join
