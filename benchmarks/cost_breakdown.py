@@ -103,21 +103,13 @@ def main() -> None:
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--repetitions", type=int, default=7)
     args = parser.parse_args()
-    known = {workload.name: workload for workload in overhead.all_workloads()}
-    names = [name for name in args.workloads.split(",") if name]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        sys.exit(f"cost_breakdown.py: unknown workload: {', '.join(unknown)} (known: {', '.join(known)})")
-    benchenv.ensure_tools()
-    overhead.copy_pyperformance_benchmarks()
-    problem = benchenv.ensure_heatline()
-    if problem:
-        sys.exit(f"cost_breakdown.py: {problem}")
+    workloads = overhead.workloads_with_heatline(args.workloads, "cost_breakdown.py")
     heatline = benchenv.venv_bin("heatline")
     results, rows = {}, {}
     with tempfile.TemporaryDirectory(prefix="heatline-cost-breakdown-") as scratch:
-        for name in names:
-            results[name] = measure(known[name], heatline, args.repetitions, Path(scratch))
+        for workload in workloads:
+            name = workload.name
+            results[name] = measure(workload, heatline, args.repetitions, Path(scratch))
             rows[name] = summary(results[name])
     print(f"heatline's added CPU time by part, % of plain Python's CPU time (median of {args.repetitions} rounds)")
     header = f"{'workload':<14} {'plain CPU s':>11}" + "".join(f" {name:>17}" for name, _ in CONFIGS)

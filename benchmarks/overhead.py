@@ -197,6 +197,23 @@ def select(items: list, names: list[str] | None, what: str) -> list:
     return [known[name] for name in names]
 
 
+def workloads_with_heatline(spec: str, script: str) -> list[Workload]:
+    """The workloads named in `spec` (comma-separated), with the benchmark venv's tools and this
+    checkout's heatline ready: for the scripts that measure heatline alone on these workloads.
+    An unknown name, or a heatline that cannot be built, ends `script` with one line."""
+    names = [name for name in spec.split(",") if name]
+    known = {workload.name: workload for workload in all_workloads()}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        sys.exit(f"{script}: unknown workload: {', '.join(unknown)} (known: {', '.join(known)})")
+    benchenv.ensure_tools()
+    copy_pyperformance_benchmarks()
+    problem = benchenv.ensure_heatline()
+    if problem:
+        sys.exit(f"{script}: {problem}")
+    return [known[name] for name in names]
+
+
 def run_once(workload: Workload, config: Config, round_index: int, timeout_s: float, scratch: Path,
              runs: list[dict[str, Any]]) -> benchenv.ProcessResult:
     """One process of one configuration on one workload, recorded in `runs`."""

@@ -109,16 +109,7 @@ def main() -> None:
     parser.add_argument("--memory-sampling-rate", default="16384")
     parser.add_argument("--cpu-only", action="store_true", help="run heatline with --cpu-only (CPU samples only)")
     args = parser.parse_args()
-    known = {workload.name: workload for workload in overhead.all_workloads()}
-    names = [name for name in args.workloads.split(",") if name]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        sys.exit(f"sample_cost.py: unknown workload: {', '.join(unknown)} (known: {', '.join(known)})")
-    benchenv.ensure_tools()
-    overhead.copy_pyperformance_benchmarks()
-    problem = benchenv.ensure_heatline()
-    if problem:
-        sys.exit(f"sample_cost.py: {problem}")
+    workloads = overhead.workloads_with_heatline(args.workloads, "sample_cost.py")
     builds = {"heatline": benchenv.venv_bin("heatline")}
     baseline = None
     if args.baseline:
@@ -132,8 +123,9 @@ def main() -> None:
     rates += ["--cpu-only"] if args.cpu_only else ["--memory-sampling-rate", args.memory_sampling_rate]
     results, rows = {}, {}
     with tempfile.TemporaryDirectory(prefix="heatline-sample-cost-") as scratch:
-        for name in names:
-            results[name] = measure(known[name], builds, rates, args.repetitions, Path(scratch))
+        for workload in workloads:
+            name = workload.name
+            results[name] = measure(workload, builds, rates, args.repetitions, Path(scratch))
             rows[name] = summary(results[name], baseline)
     header = f"{'workload':<14} {'plain CPU s':>11}"
     for build in builds:
