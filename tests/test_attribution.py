@@ -7,8 +7,10 @@ waiting is reported apart, not as time that drowns the program's lines.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,8 @@ def test_workers_waiting_for_work_are_idle_not_time(heatline, mode):
     idle_s = profile.document["totals"]["idle_s"]
     least_idle_s = 0.5 * truth["idle_workers"] * truth["wait_s"]
     assert least_idle_s <= idle_s <= 20 * profile.document["elapsed_s"], (idle_s, truth)
+    # The text report gives idle time a line of its header, apart from the time.
+    assert re.search(r"^idle +\S+ .*waiting for work or for another thread", rendered(profile.document), re.M)
     # --idle counts it as system time again, where the workers wait.
     counted = heatline.profile(IDLE_POOL, mode, options=("--idle",), truth=True)
     assert counted.returncode == 0, counted.stderr
@@ -184,3 +188,29 @@ def test_await_time_lands_on_the_await_lines_of_the_waiting_tasks(heatline):
     assert run.returncode == 0, run.stderr
     run.profile.assert_well_formed()
     await_check.check(run.profile.document, run.truth)
+    # The text report says it in its header and gives the await lines a column of seconds.
+    text = rendered(run.profile.document)
+    assert re.search(r"^await +\S+ .*of the system time was asyncio tasks waiting", text, re.M), text
+    number = marked_lines(AWAIT)["gather-long"]
+    header, row = table_row(text, AWAIT, number)
+    assert "await" in header.split(), header
+    assert re.search(r"\b(6\d\d|7\d\d) ms\b", row), row  # the long task's 0.70 s of await
+
+
+def rendered(document: dict) -> str:
+    """The text report of a document, plain, 120 columns wide."""
+    import heatline.report
+
+    out = io.StringIO()
+    heatline.report.render_text(document, out, color=False, width=120)
+    return out.getvalue()
+
+
+def table_row(text: str, program, number: int) -> tuple[str, str]:
+    """The header of the program file's line table, and the row of line `number`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(str(program)) or
+                 line.startswith(os.path.relpath(program)) or program.name + "  " in line)
+    header = next(line for line in lines[start:] if line.startswith("Line "))
+    row = next(line for line in lines[start:] if re.match(rf"\s*{number}\s", line))
+    return header, row
