@@ -50,8 +50,6 @@ struct await_look {
     struct await_share shares[AWAIT_SHARES];
 };
 
-struct look_work;
-
 static size_t look_size(uint32_t share_count)
 {
     return offsetof(struct await_look, shares) + share_count * sizeof(struct await_share);
@@ -225,19 +223,31 @@ static int intern_names(void)
                : -1;
 }
 
-/* `module.name(argument)` of a module already imported (never imports it), or NULL with no
- * error set. */
-static PyObject *call_in_module(PyObject *module_name, PyObject *name, PyObject *argument)
+/* asyncio's functions the wrapper calls, looked up once asyncio is imported (never importing it)
+ * and kept until the session ends: each select under a loop calls two of them. */
+struct asyncio_function {
+    PyObject **module_name;
+    PyObject **name;
+    PyObject *function;
+};
+static struct asyncio_function get_running_loop = {&module_asyncio_events, &name_get_running_loop, NULL};
+static struct asyncio_function current_task = {&module_asyncio_tasks, &name_current_task, NULL};
+static struct asyncio_function all_tasks = {&module_asyncio_tasks, &name_all_tasks, NULL};
+
+/* `function(argument)` (no argument when NULL), or NULL with no error set when asyncio is not
+ * imported or the call failed. */
+static PyObject *call_asyncio(struct asyncio_function *f, PyObject *argument)
 {
-    PyObject *module = PyImport_GetModule(module_name);
-    if (!module) {
-        PyErr_Clear();
-        return NULL;
+    if (!f->function) {
+        PyObject *module = PyImport_GetModule(*f->module_name);
+        f->function = module ? PyObject_GetAttr(module, *f->name) : NULL;
+        Py_XDECREF(module);
+        if (!f->function) {
+            PyErr_Clear();
+            return NULL;
+        }
     }
-    PyObject *function = PyObject_GetAttr(module, name);
-    Py_DECREF(module);
-    PyObject *result = function ? PyObject_CallFunctionObjArgs(function, argument, NULL) : NULL;
-    Py_XDECREF(function);
+    PyObject *result = PyObject_CallFunctionObjArgs(f->function, argument, NULL);
     if (!result)
         PyErr_Clear();
     return result;
@@ -248,12 +258,12 @@ static PyObject *call_in_module(PyObject *module_name, PyObject *name, PyObject 
  * coroutine's line's, not the waiting tasks'. */
 static PyObject *running_loop(void)
 {
-    PyObject *loop = call_in_module(module_asyncio_events, name_get_running_loop, NULL);
+    PyObject *loop = call_asyncio(&get_running_loop, NULL);
     if (loop == Py_None) {
         Py_DECREF(loop);
         return NULL;
     }
-    PyObject *task = loop ? call_in_module(module_asyncio_tasks, name_current_task, loop) : NULL;
+    PyObject *task = loop ? call_asyncio(&current_task, loop) : NULL;
     if (task && task != Py_None) {
         Py_DECREF(task);
         Py_DECREF(loop);
@@ -496,7 +506,7 @@ static void task_stack(const struct look_work *work, PyObject *task, struct awai
 static size_t waiting_tasks(struct await_thread *record, PyObject *loop, struct await_look *look,
                             struct look_work *work)
 {
-    PyObject *tasks = call_in_module(module_asyncio_tasks, name_all_tasks, loop);
+    PyObject *tasks = call_asyncio(&all_tasks, loop);
     PyObject *iterator = tasks ? PyObject_GetIter(tasks) : NULL;
     if (!iterator) {
         Py_XDECREF(tasks);
@@ -729,6 +739,9 @@ void awaits_uninstall(void)
         Py_DECREF(entry->wrapper);
     }
     wrapped_count = 0;
+    Py_CLEAR(get_running_loop.function);
+    Py_CLEAR(current_task.function);
+    Py_CLEAR(all_tasks.function);
 }
 
 void awaits_after_fork_child(void)

@@ -27,8 +27,9 @@
 struct session;
 struct tracked_thread;
 
-/* With the GIL, once a session runs: 0, or -1 with a Python exception. Installed already (in
- * a forked child, say): nothing to do but forget what the last session left waiting. */
+/* With the GIL, before a session starts (importing selectors is heatline's work, not the
+ * program's): 0, or -1 with a Python exception. Installed already (in a forked child, say):
+ * nothing to do but forget what the last session left waiting. */
 int awaits_install(void);
 /* With the GIL, before the session stops: the originals back where ours still are. */
 void awaits_uninstall(void);
