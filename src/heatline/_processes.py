@@ -24,8 +24,11 @@ from typing import Any, Iterable, Optional
 
 ENV = "HEATLINE_RUN"
 DIR_PREFIX = "heatline-run-"
-# await_s is the part of system_s that asyncio tasks waited on their awaits: added up like it.
-TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s", "await_s")
+# A line's time and waits: what its GPU readings are weighted by.
+TIME_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s", "idle_s")
+# Added up over processes: those, and await_s, the part of system_s that asyncio tasks waited on
+# their awaits.
+SUMMED_KEYS = TIME_KEYS + ("await_s",)
 # The seconds that have a share of the time beside them (idle waiting is apart from the time).
 PERCENT_KEYS = ("python_s", "native_s", "system_s", "gil_wait_s")
 KINDS = ("python_s", "native_s", "system_s")
@@ -180,7 +183,7 @@ def _shifted(timeline: Optional[list[list[float]]], start_s: float) -> Optional[
 
 
 def _entry_seconds(entry: dict[str, Any]) -> float:
-    return sum(entry.get(key, 0) for key in TIME_KEYS if key != "await_s")
+    return sum(entry.get(key, 0) for key in TIME_KEYS)
 
 
 def _weighted(a: Optional[float], a_s: float, b: Optional[float], b_s: float) -> Optional[float]:
@@ -224,7 +227,7 @@ class _Entry:
     def add(self, other: dict[str, Any], pids: Iterable[int], start_s: float) -> None:
         f = self.fields
         self.pids.update(pids)
-        for key in TIME_KEYS:
+        for key in SUMMED_KEYS:
             f[key] = f.get(key, 0) + other.get(key, 0)
         self.alloc_python_mb += (other.get("alloc_mb") or 0.0) * (other.get("python_alloc_fraction") or 0.0)
         f["alloc_mb"] = _add(f.get("alloc_mb"), other.get("alloc_mb"))
@@ -271,8 +274,8 @@ def _merge_files(documents: Iterable[dict[str, Any]], total_s: float, elapsed_s:
         process = document["processes"][0]
         pid, start_s = process["pid"], (process.get("start_s") or 0.0) if in_run_time else 0.0
         for path, data in document.get("files", {}).items():
-            merged = files.setdefault(path, {"lines": {}, "functions": {}, "sums": dict.fromkeys(TIME_KEYS, 0.0)})
-            for key in TIME_KEYS:
+            merged = files.setdefault(path, {"lines": {}, "functions": {}, "sums": dict.fromkeys(SUMMED_KEYS, 0.0)})
+            for key in SUMMED_KEYS:
                 merged["sums"][key] += data.get(key, 0)
             for key, items in (("lines", data.get("lines", [])), ("functions", data.get("functions", []))):
                 table = merged[key]
@@ -310,7 +313,7 @@ def merge(first: dict[str, Any], children: list[dict[str, Any]]) -> dict[str, An
     totals = dict(first["totals"])
     for child in children:
         t = child["totals"]
-        for key in TIME_KEYS + ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s"):
+        for key in SUMMED_KEYS + ("outside_program_s", "cpu_wait_s", "unattributed_cpu_s"):
             totals[key] = totals.get(key, 0) + t.get(key, 0)
         for key in ("alloc_mb", "transient_mb", "transient_python_mb", "copy_mb"):
             totals[key] = _add(totals.get(key), t.get(key))
