@@ -25,9 +25,7 @@ go to stdout, the raw results to benchmarks/results/cost_breakdown-<UTC time>.js
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ from pathlib import Path
 
 import benchenv
 import overhead
+import sample_cost
 
 DEFAULT_WORKLOADS = ["raytrace", "fannkuch", "alloc_heavy", "pure_python", "numpy_heavy"]
 NEVER_SAMPLED_BYTES = str(1 << 40)
@@ -44,22 +43,6 @@ CONFIGS = [
     ("+ allocator hooks", ["--no-gpu", "--memory-sampling-rate", NEVER_SAMPLED_BYTES]),
     ("+ memory samples", ["--no-gpu"]),
 ]
-
-
-def run(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """The wall time and the user + system CPU time of one run of `argv`, its threads included."""
-    env = {**os.environ, **benchenv.MEASURED_ENV_OVERRIDES}
-    began = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - began
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"cost_breakdown.py: {' '.join(argv[:4])} ... failed: {stderr.strip().splitlines()[-1:]}")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def measure(workload: overhead.Workload, heatline: Path, rounds: int, scratch: Path) -> dict:
@@ -73,7 +56,7 @@ def measure(workload: overhead.Workload, heatline: Path, rounds: int, scratch: P
     wall: dict[str, list[float]] = {name: [] for name in names}
     for round_index in range(rounds + 1):
         for name in names:
-            seconds_wall, seconds_cpu = run(argvs[name], cwd)
+            seconds_wall, seconds_cpu = sample_cost.measured_run(argvs[name], cwd, "cost_breakdown.py")
             if round_index:
                 cpu[name].append(seconds_cpu)
                 wall[name].append(seconds_wall)

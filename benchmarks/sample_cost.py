@@ -38,16 +38,25 @@ DEFAULT_WORKLOADS = ["raytrace", "alloc_heavy", "threads_mixed"]
 
 def cpu_seconds(argv: list[str], cwd: Path) -> float:
     """The user + system CPU time of one run of `argv`, its threads and children included."""
+    return measured_run(argv, cwd, "sample_cost.py")[1]
+
+
+def measured_run(argv: list[str], cwd: Path, script: str) -> tuple[float, float]:
+    """The wall time and the user + system CPU time of one run of `argv` in the measured
+    environment, its threads and children included; a run that fails ends `script` with its
+    last line of stderr."""
     env = {**os.environ, **benchenv.MEASURED_ENV_OVERRIDES}
+    began = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
     if process.stderr:
         process.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"sample_cost.py: {' '.join(argv[:3])} ... failed: {stderr.strip().splitlines()[-1:]}")
-    return usage.ru_utime + usage.ru_stime
+        sys.exit(f"{script}: {' '.join(argv[:4])} ... failed: {stderr.strip().splitlines()[-1:]}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def samples_of(profile: Path) -> int:
