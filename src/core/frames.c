@@ -316,9 +316,9 @@ static int is_machinery(const char *name)
     return 0;
 }
 
-long frames_interpreter_machinery(uintptr_t *starts, uintptr_t *ends, size_t capacity)
+long frames_interpreter_machinery(struct code_range *out, size_t capacity)
 {
-    return platform_functions_of((uintptr_t)&PyEval_EvalCode, is_machinery, starts, ends, capacity);
+    return platform_functions_of((uintptr_t)&PyEval_EvalCode, is_machinery, out, capacity);
 }
 
 int frames_address_in_gil(uintptr_t address)

@@ -108,7 +108,8 @@ int frames_interpreter_code(uintptr_t *start, uintptr_t *end);
  * time in the interpreter's other functions under a call instruction is a builtin's (sorted,
  * str.join): native. Returns how many ranges (at most `capacity`), or -1 when the symbols could
  * not be read. Reads the file: at start only. */
-long frames_interpreter_machinery(uintptr_t *starts, uintptr_t *ends, size_t capacity);
+struct code_range;
+long frames_interpreter_machinery(struct code_range *out, size_t capacity);
 
 /* Whether `address` lies inside the interpreter's GIL state (futex waits there are GIL waits). */
 int frames_address_in_gil(uintptr_t address);

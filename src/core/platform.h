@@ -13,6 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A range of addresses, [start, end). */
+struct code_range {
+    uintptr_t start;
+    uintptr_t end;
+};
+
 /* Copies len bytes from our own address `src`; a bad address gives -1, never a fault. */
 int platform_read_memory(void *dst, uintptr_t src, size_t len);
 /* Whether platform_read_memory works here (seccomp may forbid process_vm_readv). */
@@ -28,9 +34,9 @@ int platform_code_segment_of(uintptr_t address, uintptr_t *start, uintptr_t *end
 
 /* The functions of the loaded object that contains `address` whose names `wanted` accepts, from
  * its symbol table (the file's .symtab, or its .dynsym when stripped): their address ranges in
- * starts/ends (at most `capacity`, in the file's order). Returns how many, or -1 when the object
+ * `out` (at most `capacity`, in the file's order). Returns how many, or -1 when the object
  * or its symbols could not be read. Reads the file: call it at start only. */
-long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), uintptr_t *starts, uintptr_t *ends,
+long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), struct code_range *out,
                            size_t capacity);
 
 /* The dynamic loader's code: where __tls_get_addr runs when a shared library reads its

@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <ucontext.h>
 #include <stdio.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 int platform_read_memory(void *dst, uintptr_t src, size_t len)
@@ -92,45 +92,50 @@ int platform_loader_code(uintptr_t *start, uintptr_t *end)
     return tls_get_addr ? platform_code_segment_of((uintptr_t)tls_get_addr, start, end) : -1;
 }
 
-/* The executable sections whose names `wanted` accepts (the PLT's stubs have no symbols). */
-static long wanted_sections(const uint8_t *file, size_t size, uintptr_t bias, int (*wanted)(const char *name),
-                            uintptr_t *starts, uintptr_t *ends, size_t capacity)
-{
-    const ElfW(Ehdr) *header = (const ElfW(Ehdr) *)file;
-    if (header->e_shoff == 0 || header->e_shentsize != sizeof(ElfW(Shdr)) || header->e_shstrndx >= header->e_shnum ||
-        header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > size)
-        return 0;
-    const ElfW(Shdr) *sections = (const ElfW(Shdr) *)(file + header->e_shoff);
-    const ElfW(Shdr) *names = &sections[header->e_shstrndx];
-    if (names->sh_offset + names->sh_size > size)
-        return 0;
-    long found = 0;
-    for (size_t i = 0; i < header->e_shnum && (size_t)found < capacity; i++) {
-        const ElfW(Shdr) *section = &sections[i];
-        if (!(section->sh_flags & SHF_EXECINSTR) || section->sh_name >= names->sh_size ||
-            !memchr(file + names->sh_offset + section->sh_name, 0, names->sh_size - section->sh_name) ||
-            !wanted((const char *)file + names->sh_offset + section->sh_name))
-            continue;
-        starts[found] = bias + section->sh_addr;
-        ends[found] = starts[found] + section->sh_size;
-        found++;
-    }
-    return found;
-}
-
-/* The symbol table of an ELF file mapped at `file` (`size` bytes) of type `type`, with its string
- * table; 0, or -1 when it has none. */
-static int symbol_table(const uint8_t *file, size_t size, uint32_t type, const ElfW(Sym) **symbols, size_t *count,
-                        const char **names, size_t *names_size)
+/* The section headers of an ELF file mapped at `file` (`size` bytes), with their count; NULL when
+ * the file has none, or they lie past its end. */
+static const ElfW(Shdr) *section_headers(const uint8_t *file, size_t size, size_t *count)
 {
     const ElfW(Ehdr) *header = (const ElfW(Ehdr) *)file;
     if (header->e_shoff == 0 || header->e_shentsize != sizeof(ElfW(Shdr)) ||
         header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > size)
-        return -1;
-    const ElfW(Shdr) *sections = (const ElfW(Shdr) *)(file + header->e_shoff);
-    for (size_t i = 0; i < header->e_shnum; i++) {
+        return NULL;
+    *count = header->e_shnum;
+    return (const ElfW(Shdr) *)(file + header->e_shoff);
+}
+
+/* The executable sections whose names `wanted` accepts (the PLT's stubs have no symbols). */
+static long wanted_sections(const uint8_t *file, size_t size, uintptr_t bias, int (*wanted)(const char *name),
+                            struct code_range *out, size_t capacity)
+{
+    size_t count;
+    const ElfW(Shdr) *sections = section_headers(file, size, &count);
+    size_t names_index = ((const ElfW(Ehdr) *)file)->e_shstrndx;
+    if (!sections || names_index >= count || sections[names_index].sh_offset + sections[names_index].sh_size > size)
+        return 0;
+    const char *names = (const char *)file + sections[names_index].sh_offset;
+    size_t names_size = sections[names_index].sh_size;
+    long found = 0;
+    for (size_t i = 0; i < count && (size_t)found < capacity; i++) {
+        const ElfW(Shdr) *section = &sections[i];
+        if (!(section->sh_flags & SHF_EXECINSTR) || section->sh_name >= names_size ||
+            !memchr(names + section->sh_name, 0, names_size - section->sh_name) || !wanted(names + section->sh_name))
+            continue;
+        out[found++] = (struct code_range){bias + section->sh_addr, bias + section->sh_addr + section->sh_size};
+    }
+    return found;
+}
+
+/* The symbol table of type `type` of an ELF file mapped at `file` (`size` bytes), with its string
+ * table; 0, or -1 when it has none. */
+static int symbol_table(const uint8_t *file, size_t size, uint32_t type, const ElfW(Sym) **symbols, size_t *count,
+                        const char **names, size_t *names_size)
+{
+    size_t section_count;
+    const ElfW(Shdr) *sections = section_headers(file, size, &section_count);
+    for (size_t i = 0; sections && i < section_count; i++) {
         const ElfW(Shdr) *table = &sections[i];
-        if (table->sh_type != type || table->sh_link >= header->e_shnum || table->sh_entsize != sizeof(ElfW(Sym)))
+        if (table->sh_type != type || table->sh_link >= section_count || table->sh_entsize != sizeof(ElfW(Sym)))
             continue;
         const ElfW(Shdr) *strings = &sections[table->sh_link];
         if (table->sh_offset + table->sh_size > size || strings->sh_offset + strings->sh_size > size)
@@ -144,7 +149,7 @@ static int symbol_table(const uint8_t *file, size_t size, uint32_t type, const E
     return -1;
 }
 
-long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), uintptr_t *starts, uintptr_t *ends,
+long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), struct code_range *out,
                            size_t capacity)
 {
     struct segment_search search = {.address = address};
@@ -178,11 +183,10 @@ long platform_functions_of(uintptr_t address, int (*wanted)(const char *name), u
                 continue;
             if (!wanted(names + symbol->st_name))
                 continue;
-            starts[found] = search.bias + symbol->st_value;
-            ends[found] = starts[found] + symbol->st_size;
-            found++;
+            uintptr_t start = search.bias + symbol->st_value;
+            out[found++] = (struct code_range){start, start + symbol->st_size};
         }
-        found += wanted_sections(file, size, search.bias, wanted, starts + found, ends + found, capacity - (size_t)found);
+        found += wanted_sections(file, size, search.bias, wanted, out + found, capacity - (size_t)found);
     }
     munmap((void *)file, size);
     return found;

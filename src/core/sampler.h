@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "frames.h"
+#include "platform.h"
 
 #define SAMPLER_RING_CAPACITY 32 /* a power of two; the helper drains every beat */
 
@@ -65,10 +66,6 @@ void sampler_uninstall(void);
  * the dynamic loader's __tls_get_addr, through which a shared libpython (3.12+) reads its
  * thread state while it runs bytecode. At most SAMPLER_INTERPRETER_RANGES ranges. */
 #define SAMPLER_INTERPRETER_RANGES 4
-struct code_range {
-    uintptr_t start;
-    uintptr_t end;
-};
 void sampler_set_interpreter_code(const struct code_range *ranges, size_t count);
 /* The interpreter's functions that do its own work to run Python code (frames.h,
  * frames_interpreter_machinery): a sample on a call instruction interrupted in one of them is

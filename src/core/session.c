@@ -166,22 +166,19 @@ static void abandon(struct session *s)
 
 /* What the sampler counts as the interpreter's code (sampler.h): libpython (or the executable),
  * heatline's own, and the dynamic loader's. A range not found is left out. */
-/* Read once per process: the interpreter's symbols do not change, and a forked child has them. */
+/* Once per process: the interpreter's symbols do not change, the sampler keeps the ranges, and a
+ * forked child has them. */
 static void set_machinery(void)
 {
     static int read;
     static struct code_range ranges[SAMPLER_MACHINERY_RANGES];
-    static long count;
-    if (!read) {
-        static uintptr_t starts[SAMPLER_MACHINERY_RANGES], ends[SAMPLER_MACHINERY_RANGES];
-        count = frames_interpreter_machinery(starts, ends, SAMPLER_MACHINERY_RANGES - 1);
-        for (long i = 0; i < count; i++)
-            ranges[i] = (struct code_range){starts[i], ends[i]};
-        /* A shared libpython reads its thread state through the loader (3.12+): its own work. */
-        if (count > 0 && platform_loader_code(&ranges[count].start, &ranges[count].end) == 0)
-            count++;
-        read = 1;
-    }
+    if (read)
+        return;
+    read = 1;
+    long count = frames_interpreter_machinery(ranges, SAMPLER_MACHINERY_RANGES - 1);
+    /* A shared libpython reads its thread state through the loader (3.12+): its own work. */
+    if (count > 0 && platform_loader_code(&ranges[count].start, &ranges[count].end) == 0)
+        count++;
     sampler_set_machinery(ranges, count > 0 ? (size_t)count : 0);
 }
 
