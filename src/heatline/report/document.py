@@ -274,6 +274,12 @@ def idle_s(doc: dict[str, Any]) -> float:
     return doc["totals"].get("idle_s") or 0.0
 
 
+# The legends of the await and idle columns, in the text report and the HTML page alike.
+AWAIT_COLUMN_LEGEND = ("seconds asyncio tasks waited on this line's await (the event loop's wait split among the"
+                       " tasks waiting at once); a part of the line's system time")
+IDLE_COLUMN_LEGEND = ("seconds threads other than the main one waited here for work or for another thread (a"
+                      " lock, condition, queue, selector or pipe); not in the percentages (--idle counts it as"
+                      " system time)")
 AWAIT_MEANING = ("of the system time was asyncio tasks waiting on their awaits, on the await lines (the event "
                  "loop's wait split among the tasks waiting at once)")
 

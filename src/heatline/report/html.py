@@ -26,6 +26,8 @@ from importlib import resources
 from typing import Any, Callable, Optional, TextIO
 
 from .document import (
+    AWAIT_COLUMN_LEGEND,
+    IDLE_COLUMN_LEGEND,
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
     allocated_summary,
@@ -193,16 +195,11 @@ def _measure_columns(doc: dict[str, Any]) -> list[dict[str, Any]]:
             lambda entry: _shown_number(entry["gil_wait_percent"], 1)))
     if measured("await_s"):
         columns.append(_column(
-            "await", "await s", "mb",
-            "seconds asyncio tasks waited on this line's await (the event loop's wait split among the"
-            " tasks waiting at once); a part of the line's system time",
+            "await", "await s", "mb", AWAIT_COLUMN_LEGEND,
             lambda entry: _shown_number(entry.get("await_s"), 2)))
     if measured("idle_s"):
         columns.append(_column(
-            "idle", "idle s", "mb",
-            "seconds threads other than the main one waited here for work or for another thread (a"
-            " lock, condition, queue, selector or pipe); not in the percentages (--idle counts it as"
-            " system time)",
+            "idle", "idle s", "mb", IDLE_COLUMN_LEGEND,
             lambda entry: _shown_number(entry.get("idle_s"), 2)))
     if measured("alloc_mb"):
         columns += [

@@ -27,6 +27,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .document import (
+    AWAIT_COLUMN_LEGEND,
+    IDLE_COLUMN_LEGEND,
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
     allocated_summary,
@@ -201,15 +203,9 @@ _AVG_COLUMN = _OptionalColumn(
     "avg_mb", "avg MB", "memory allocated by the line and live, averaged over the run, in MB",
     _megabytes_cell)
 _IDLE_COLUMN = _OptionalColumn(
-    "idle_s", "idle",
-    "seconds threads other than the main one waited here for work or for another thread (a lock,"
-    " condition, queue, selector or pipe); not in the percentages (--idle counts it as system time)",
-    _seconds_cell)
+    "idle_s", "idle", IDLE_COLUMN_LEGEND, _seconds_cell)
 _AWAIT_COLUMN = _OptionalColumn(
-    "await_s", "await",
-    "seconds asyncio tasks waited on this line's await (the event loop's wait split among the tasks"
-    " waiting at once); a part of the line's system time",
-    _seconds_cell)
+    "await_s", "await", AWAIT_COLUMN_LEGEND, _seconds_cell)
 _OPTIONAL_COLUMNS = (
     _AWAIT_COLUMN,
     _IDLE_COLUMN,
