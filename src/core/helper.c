@@ -150,7 +150,6 @@ static void remember_finished(struct session *s, const struct tracked_thread *th
 static void retire(struct session *s, struct tracked_thread *thread)
 {
     delete_timer(thread);
-    awaits_drain(s); /* its last looks, before what they did not hand over is its own wait */
     offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_remainder(s, thread);
@@ -165,7 +164,6 @@ static void retire_ended(struct session *s, struct tracked_thread *thread)
     int64_t cpu_delta = thread->final_cpu_ns - thread->last_cpu_ns;
     if (s->enabled && cpu_delta > 0)
         thread->cpu_ns += cpu_delta;
-    awaits_drain(s);
     offcpu_flush(s, thread);
     cputime_drain(s, thread);
     cputime_credit_final(s, thread);
@@ -576,7 +574,6 @@ void helper_delete_timers(struct session *s)
 
 void helper_finish_threads(struct session *s)
 {
-    awaits_drain(s);
     for (size_t i = 0; i < s->thread_count; i++) {
         offcpu_flush(s, s->threads[i]);
         cputime_drain(s, s->threads[i]);

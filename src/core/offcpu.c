@@ -110,7 +110,9 @@ static void hold(struct tracked_thread *thread, const struct place *place, int k
 void offcpu_flush(struct session *s, struct tracked_thread *thread)
 {
     settle_pending(s, thread, 0);
-    /* Waits in an event loop's selector that no look handed over: the loop thread's own. */
+    /* Waits in an event loop's selector: the looks queued since the beat began go to their tasks,
+     * and what no look handed over is the loop thread's own wait. */
+    awaits_drain(s);
     if (thread->awaits_held_ns > 0 && s->enabled)
         offcpu_credit_wait(s, thread, thread->blocked_valid ? &thread->blocked : &thread->last, WAIT_IDLE,
                            thread->awaits_held_ns);

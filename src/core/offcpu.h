@@ -23,7 +23,8 @@ int offcpu_measure(struct session *s, struct tracked_thread *thread, int64_t now
  * idle waiting (awaits.c: an event loop's own wait, with no task waiting). */
 void offcpu_credit_wait(struct session *s, struct tracked_thread *thread, const struct place *place, int kind,
                         int64_t off_ns);
-/* Credits what is still held (at stop, or when the thread ends). */
+/* Credits what is still held (at stop, or when the thread ends), after the await looks queued
+ * since the beat (awaits_drain). */
 void offcpu_flush(struct session *s, struct tracked_thread *thread);
 
 #endif
