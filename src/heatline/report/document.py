@@ -274,6 +274,13 @@ def idle_s(doc: dict[str, Any]) -> float:
     return doc["totals"].get("idle_s") or 0.0
 
 
+# The three kinds of time: their column headers and legends, in the text report and the HTML page.
+KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
+KIND_LEGENDS = {
+    "python": "time running Python bytecode on the line (and library Python code it called)",
+    "native": "time in C code called from the line (NumPy, zlib, any extension module)",
+    "system": "kernel time, and time blocked off the CPU (I/O, sleep, waiting on a lock)",
+}
 # The legends of the await and idle columns, in the text report and the HTML page alike.
 AWAIT_COLUMN_LEGEND = ("seconds asyncio tasks waited on this line's await (the event loop's wait split among the"
                        " tasks waiting at once); a part of the line's system time")

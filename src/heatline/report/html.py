@@ -28,6 +28,8 @@ from typing import Any, Callable, Optional, TextIO
 from .document import (
     AWAIT_COLUMN_LEGEND,
     IDLE_COLUMN_LEGEND,
+    KIND_HEADERS,
+    KIND_LEGENDS,
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
     allocated_summary,
@@ -73,12 +75,6 @@ _SPARK_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # The footprint chart's points are rounded to this many significant digits.
 _CHART_DIGITS = 4
 
-_KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
-_KIND_LEGENDS = {
-    "python": "time running Python bytecode on the line (and library Python code it called)",
-    "native": "time in C code called from the line (NumPy, zlib, any extension module)",
-    "system": "kernel time, and time blocked off the CPU (I/O, sleep, waiting on a lock)",
-}
 
 
 def render_html(doc: dict[str, Any], out: TextIO, *, reduced: bool = False,
@@ -184,7 +180,7 @@ def _measure_columns(doc: dict[str, Any]) -> list[dict[str, Any]]:
         return any(entry.get(field) for entry in entries)
 
     columns = [
-        _column(kind, _KIND_HEADERS[kind], "percent", _KIND_LEGENDS[kind],
+        _column(kind, KIND_HEADERS[kind], "percent", KIND_LEGENDS[kind],
                 lambda entry, kind=kind: _shown_number(entry[f"{kind}_percent"], 1))
         for kind in TIME_KINDS
     ]
@@ -281,7 +277,7 @@ def _facts(doc: dict[str, Any]) -> list[list[str]]:
     totals = doc["totals"]
     cpu_wait_s = noticeable_cpu_wait_s(doc)
     facts = [["elapsed", elapsed_summary(doc, cpu_wait_s)]]
-    split = ", ".join(f"{_KIND_HEADERS[kind]} {numbers.seconds(totals[f'{kind}_s'])}" for kind in TIME_KINDS)
+    split = ", ".join(f"{KIND_HEADERS[kind]} {numbers.seconds(totals[f'{kind}_s'])}" for kind in TIME_KINDS)
     facts.append(["time", f"{split}, GIL wait {numbers.seconds(totals['gil_wait_s'])}"])
     if cpu_wait_s:
         facts.append(["CPU wait", cpu_wait_summary(cpu_wait_s)])
@@ -410,7 +406,7 @@ def _summaries(doc: dict[str, Any], memory: bool) -> list[dict[str, Any]]:
                      key=lambda item: (-total_percent(item[1]), item[0], item[1]["line"]))[:_TOP_LINES]
     if by_time:
         # (field prefix, header, column key), GIL wait only where some line waited.
-        kinds = [(kind, _KIND_HEADERS[kind], kind) for kind in TIME_KINDS]
+        kinds = [(kind, KIND_HEADERS[kind], kind) for kind in TIME_KINDS]
         if any(line["gil_wait_s"] > 0 for _, line in lines):
             kinds.append(("gil_wait", "GIL wait", "gil"))
         summaries.append({

@@ -29,6 +29,8 @@ from rich.text import Text
 from .document import (
     AWAIT_COLUMN_LEGEND,
     IDLE_COLUMN_LEGEND,
+    KIND_HEADERS,
+    KIND_LEGENDS,
     REDUCED_MIN_PERCENT,
     TIME_KINDS,
     allocated_summary,
@@ -60,13 +62,7 @@ from .document import (
 from . import numbers
 from .grid import Cell, Grid, Piece, width_of
 
-_KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
 _KIND_COLORS = {"python": "cyan", "native": "magenta", "system": "green"}
-_KIND_LEGENDS = {
-    "python": "time running Python bytecode on the line (and library Python code it called)",
-    "native": "time in C code called from the line (NumPy, zlib, any extension module)",
-    "system": "kernel time, and time blocked off the CPU (I/O, sleep, waiting on a lock)",
-}
 _GIL_HEADER = "GIL wait"
 _GIL_COLOR = "red"
 _IDLE_COLOR = "bright_black"
@@ -432,7 +428,7 @@ def _process_table(doc: dict[str, Any], view: _View) -> RenderableType:
 def _time_split(totals: dict[str, Any]) -> Text:
     split = Text()
     for kind in TIME_KINDS:
-        split.append(_KIND_HEADERS[kind], style=_KIND_COLORS[kind])
+        split.append(KIND_HEADERS[kind], style=_KIND_COLORS[kind])
         split.append(f" {numbers.seconds(totals[f'{kind}_s'])}, ")
     split.append(_GIL_HEADER, style=_GIL_COLOR)
     split.append(f" {numbers.seconds(totals['gil_wait_s'])}")
@@ -548,7 +544,7 @@ def _suspected_leaks(doc: dict[str, Any], leaks: list[tuple[str, dict[str, Any]]
 
 
 def _top_time_lines(doc: dict[str, Any], view: _View) -> RenderableType:
-    headers = [_TOTAL_HEADER, *(_KIND_HEADERS[kind] for kind in TIME_KINDS)]
+    headers = [_TOTAL_HEADER, *(KIND_HEADERS[kind] for kind in TIME_KINDS)]
     if view.show_gil:
         headers.append(_GIL_HEADER)
 
@@ -669,7 +665,7 @@ def _add_column(table: Grid, view: _View, header: str, **options: Any) -> None:
 
 def _add_measure_columns(table: Grid, view: _View) -> None:
     for kind in TIME_KINDS:
-        _add_column(table, view, _KIND_HEADERS[kind], justify="right", no_wrap=True)
+        _add_column(table, view, KIND_HEADERS[kind], justify="right", no_wrap=True)
     if view.show_gil:
         _add_column(table, view, _GIL_HEADER, justify="right", no_wrap=True)
     for column in view.optional_columns:
@@ -737,7 +733,7 @@ def _legend(doc: dict[str, Any], view: _View) -> RenderableType:
     """Explains the columns the report's tables show (view.shown_headers), and only those: it is
     built last, after every table has noted its columns."""
     rows: list[tuple[Text, RenderableType]] = [
-        (Text(_KIND_HEADERS[kind], style=_KIND_COLORS[kind]), _KIND_LEGENDS[kind])
+        (Text(KIND_HEADERS[kind], style=_KIND_COLORS[kind]), KIND_LEGENDS[kind])
         for kind in TIME_KINDS
     ]
     rows.append((Text(_GIL_HEADER, style=_GIL_COLOR), _GIL_LEGEND))
@@ -775,6 +771,6 @@ def _bar_legend(view: _View) -> Text:
     legend = Text()
     for kind in TIME_KINDS:
         legend.append(_bar_character(kind, view), style=_KIND_COLORS[kind])
-        legend.append(f" {_KIND_HEADERS[kind]}, ")
+        legend.append(f" {KIND_HEADERS[kind]}, ")
     legend.append(f"one character per {100 / view.bar_width:g}% of the total time")
     return legend
