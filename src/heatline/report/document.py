@@ -278,7 +278,8 @@ def idle_s(doc: dict[str, Any]) -> float:
 KIND_HEADERS = {"python": "Python", "native": "native", "system": "system"}
 KIND_LEGENDS = {
     "python": "time running Python bytecode on the line (and library Python code it called)",
-    "native": "time in C code called from the line (NumPy, zlib, any extension module)",
+    "native": "time in C code called from the line (NumPy, zlib, any extension module, a builtin such as"
+              " sorted); the interpreter's own work to run Python code is Python time",
     "system": "kernel time, and time blocked off the CPU (I/O, sleep, waiting on a lock)",
 }
 # The legends of the await and idle columns, in the text report and the HTML page alike.
